@@ -1,0 +1,159 @@
+// bsonrpc/context.hpp: calling the peer (`caller`, `peer_proxy`) and the per-request Context
+// that `BSONRPC_RPC_REQUEST`/`BSONRPC_RPC_NOTIFICATION` handlers receive.
+//
+// Arguments and results cross this interface as bsonrpc::value, the one value type able to
+// carry every BSON type, so one handler serves JSON-RPC and BSON-RPC connections alike.
+#pragma once
+
+#include <bsonrpc/codec/bson.hpp>
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/value.hpp>
+
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace bsonrpc {
+
+// Parameters by name: `rpc.call<int>("add", bsonrpc::named{{"a", 1}, {"b", 2}})`.
+struct named {
+  document members;
+  named(std::initializer_list<std::pair<std::string, value>> init) : members(init) {}
+  explicit named(document d) : members(std::move(d)) {}
+};
+
+class peer_proxy;
+
+namespace detail {
+// Call arguments as one params value: nullopt for none, a document for `named`, else an array.
+template <class... Args>
+std::optional<value> pack_params(const Args&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    return std::nullopt;
+  } else if constexpr (sizeof...(Args) == 1 && (std::is_same_v<Args, named> && ...)) {
+    return value((args.members, ...));
+  } else {
+    return value(array{to_value<value>(args)...});
+  }
+}
+}  // namespace detail
+
+// Anything that can call and notify the peer: a connection, or a handler's Context.
+class caller {
+ public:
+  using timeout_type = std::optional<std::chrono::milliseconds>;
+
+  // Calls `method` and waits for its result as R; throws the peer's error as rpc_error (or the
+  // predefined subclass), timeout_error, or connection_closed.
+  template <class R = value, class... Args>
+  R call(std::string_view method, const Args&... args) {
+    return call_for<R>(default_timeout(), method, args...);
+  }
+
+  // As call(), waiting at most `timeout` (nullopt: forever).
+  template <class R = value, class... Args>
+  R call_for(timeout_type timeout, std::string_view method, const Args&... args) {
+    value result = call_value(method, detail::pack_params(args...), timeout);
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      try {
+        return from_value<R>(result);
+      } catch (const conversion_error& e) {
+        throw decoding_error(std::string("result of ") + std::string(method) + ": " + e.what());
+      }
+    }
+  }
+
+  // Sends a notification: no response, no waiting for one.
+  template <class... Args>
+  void notify(std::string_view method, const Args&... args) {
+    notify_value(method, detail::pack_params(args...));
+  }
+
+  // The original's get_peer_proxy(): peer()["swapper"]("txt"), peer().n["log"]("line").
+  peer_proxy peer();
+
+  virtual ~caller() = default;
+
+  // The primitive operations: params is an array, a document, or nullopt for no arguments.
+  virtual value call_value(std::string_view method, std::optional<value> params,
+                           timeout_type timeout) = 0;
+  virtual void notify_value(std::string_view method, std::optional<value> params) = 0;
+  virtual timeout_type default_timeout() const { return std::nullopt; }
+};
+
+// A named method of the peer, callable like a function.
+class peer_method {
+ public:
+  peer_method(caller& owner, std::string name, bool notification)
+      : owner_(&owner), name_(std::move(name)), notification_(notification) {}
+
+  // Request: returns the result as a dynamic value. Notification: returns null at once.
+  template <class... Args>
+  value operator()(const Args&... args) const {
+    if (notification_) {
+      owner_->notify(name_, args...);
+      return value();
+    }
+    return owner_->call<value>(name_, args...);
+  }
+  template <class R, class... Args>
+  R call(const Args&... args) const {
+    return owner_->call<R>(name_, args...);
+  }
+
+ private:
+  caller* owner_;
+  std::string name_;
+  bool notification_;
+};
+
+class peer_proxy {
+ public:
+  struct notifications {
+    caller* owner;
+    peer_method operator[](std::string name) const { return {*owner, std::move(name), true}; }
+  };
+
+  explicit peer_proxy(caller& owner) : owner_(&owner), n{&owner} {}
+  peer_method operator[](std::string name) const { return {*owner_, std::move(name), false}; }
+
+ private:
+  caller* owner_;
+
+ public:
+  notifications n;  // the notification side, as the original's `proxy.n.method(...)`
+};
+
+inline peer_proxy caller::peer() { return peer_proxy(*this); }
+
+// Counters of one connection, as seen by its dispatcher.
+struct connection_stats {
+  std::uint64_t requests = 0;       // requests received (batch entries included)
+  std::uint64_t notifications = 0;  // notifications received
+  std::uint64_t errors_sent = 0;    // error responses sent
+};
+
+// What a `BSONRPC_RPC_REQUEST`/`BSONRPC_RPC_NOTIFICATION` handler receives: the connection it
+// serves. Valid only during the handler's call.
+class Context : public caller {
+ public:
+  // Drops this request's response and closes the connection.
+  virtual void abort() = 0;
+  // Sends this request's response, then closes the connection.
+  virtual void close_after_response() = 0;
+  // Whatever the application attached to the connection (e.g. the peer's endpoint).
+  virtual const std::any& client_info() const = 0;
+  // A process-unique number for the connection, as used in log lines.
+  virtual std::uint64_t connection_id() const = 0;
+  // The connection's counters so far.
+  virtual connection_stats stats() const = 0;
+};
+
+}  // namespace bsonrpc

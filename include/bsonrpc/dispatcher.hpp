@@ -1,0 +1,270 @@
+// bsonrpc/dispatcher.hpp: the protocol engine. It validates incoming messages exactly per
+// JSON-RPC 2.0, routes requests and notifications to registered services, routes responses to
+// whoever waits for them, and builds every reply. It owns no socket and no thread: executors
+// feed it frames, and tests feed it bytes.
+#pragma once
+
+#include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/invoke.hpp>
+#include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/options.hpp>
+#include <bsonrpc/service.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace bsonrpc {
+
+namespace detail {
+// The Context of a dispatcher used without a connection: there is no peer to call.
+class detached_context final : public Context {
+ public:
+  value call_value(std::string_view, std::optional<value>, timeout_type) override {
+    throw connection_closed("no peer: the dispatcher is used without a connection");
+  }
+  void notify_value(std::string_view, std::optional<value>) override {
+    throw connection_closed("no peer: the dispatcher is used without a connection");
+  }
+  void abort() override {}
+  void close_after_response() override {}
+  const std::any& client_info() const override { return info_; }
+  std::uint64_t connection_id() const override { return 0; }
+  connection_stats stats() const override { return {}; }
+
+ private:
+  std::any info_;
+};
+}  // namespace detail
+
+template <class Codec>
+class dispatcher {
+ public:
+  using value_type = typename Codec::value_type;
+  using message = detail::message_view<value_type>;
+  using traits = value_traits<value_type>;
+  // Receives each response (result or error) to a request this side sent.
+  using response_handler = std::function<void(const message&)>;
+
+  explicit dispatcher(Options options = {}, logger log = {})
+      : options_(options), log_(std::move(log)) {}
+
+  // Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
+  template <class Service>
+  void add_service(Service& service) {
+    static_assert(is_service_v<Service>,
+                  "add_service: register the class with BSONRPC_SERVICE first");
+    std::apply([&](const auto&... spec) { (add_method(service, spec), ...); },
+               bsonrpc_service_methods(detail::service_tag<Service>{}));
+  }
+
+  // As above, sharing ownership of the service.
+  template <class Service>
+  void add_service(std::shared_ptr<Service> service) {
+    add_service(*service);
+    owned_.push_back(std::move(service));
+  }
+
+  void set_response_handler(response_handler handler) { on_response_ = std::move(handler); }
+  const logger& log() const noexcept { return log_; }
+  const Options& options() const noexcept { return options_; }
+
+  bool has_request(std::string_view name) const { return find(requests_, name) != nullptr; }
+  bool has_notification(std::string_view name) const {
+    return find(notifications_, name) != nullptr;
+  }
+
+  // Handles one incoming message (or batch) to completion, running handlers on this thread,
+  // and appends the encoded reply to `out`. Returns false when there is nothing to send.
+  bool handle(std::string_view bytes, Context& context, std::string& out) {
+    std::optional<value_type> decoded = decode(bytes, out);
+    if (!decoded) return true;  // decode() wrote the Parse error
+    if constexpr (Codec::supports_batches) {
+      if (traits::is_array(*decoded)) return handle_batch(*decoded, context, out);
+    }
+    std::optional<value_type> reply = process(detail::classify<Codec>(*decoded), context);
+    if (!reply) return false;
+    encode_reply(*reply, out);
+    return true;
+  }
+
+  // As above, without a connection: handlers that call the peer get connection_closed.
+  bool handle(std::string_view bytes, std::string& out) {
+    detail::detached_context context;
+    return handle(bytes, context, out);
+  }
+
+  // Decodes `bytes`; on failure appends the Parse error reply to `out` and returns nullopt.
+  std::optional<value_type> decode(std::string_view bytes, std::string& out) const {
+    try {
+      return Codec::decode(bytes, decode_limits{options_.max_depth});
+    } catch (const decoding_error& e) {
+      log_(log_level::error, std::string("undecodable message: ") + e.what());
+      encode_reply(error_reply(traits::make_null(), errc::parse_error, "Parse error"), out);
+      return std::nullopt;
+    }
+  }
+
+  // Acts on one classified message: runs a request (returning its reply), runs a
+  // notification, routes a response, or answers an invalid message. nullopt: no reply.
+  std::optional<value_type> process(const message& m, Context& context) {
+    switch (m.kind) {
+      case detail::message_kind::request: return run_request(m, context);
+      case detail::message_kind::notification: run_notification(m, context); return std::nullopt;
+      case detail::message_kind::response:
+      case detail::message_kind::error_response:
+        if (on_response_) on_response_(m);
+        else log_(log_level::error, "response received but no request is waiting for it");
+        return std::nullopt;
+      case detail::message_kind::invalid: break;
+    }
+    log_(log_level::error, std::string("invalid request: ") + m.problem);
+    return error_reply(m.id ? *m.id : traits::make_null(), errc::invalid_request,
+                       "Invalid Request");
+  }
+
+  // Runs a request's handler and returns its reply: the result, or the error it maps to.
+  value_type run_request(const message& m, Context& context) {
+    const value_type id = *m.id;
+    const entry* handler = find(requests_, m.method);
+    if (!handler) {
+      log_(log_level::info, "method not found: " + std::string(m.method));
+      return error_reply(id, errc::method_not_found, "Method not found");
+    }
+    try {
+      return detail::make_result<Codec>(id, handler->invoke(context, m.params));
+    } catch (const rpc_error& e) {
+      return detail::make_error<Codec>(id, e);
+    } catch (const encoding_error& e) {
+      log_(log_level::error, "result of " + std::string(m.method) + " not encodable: " + e.what());
+      return error_reply(id, errc::internal_error, "Internal error");
+    } catch (const std::exception& e) {
+      log_(log_level::error, "handler " + std::string(m.method) + " threw: " + e.what());
+      value_type data = traits::make_string(e.what());
+      return detail::make_error<Codec>(id, static_cast<int>(errc::server_error), "Server error",
+                                       &data);
+    } catch (...) {
+      log_(log_level::error, "handler " + std::string(m.method) + " threw a non-std exception");
+      value_type data = traits::make_string("unknown exception");
+      return detail::make_error<Codec>(id, static_cast<int>(errc::server_error), "Server error",
+                                       &data);
+    }
+  }
+
+  // Runs a notification's handler. Notifications are never answered, even on error (4.1).
+  void run_notification(const message& m, Context& context) {
+    if (*m.problem) {
+      log_(log_level::error, "invalid notification " + std::string(m.method) + ": " + m.problem);
+      return;
+    }
+    const entry* handler = find(notifications_, m.method);
+    if (!handler) {
+      log_(log_level::info, "notification not found: " + std::string(m.method));
+      return;
+    }
+    try {
+      handler->invoke(context, m.params);
+    } catch (const std::exception& e) {
+      log_(log_level::error, "notification " + std::string(m.method) + " failed: " + e.what());
+    } catch (...) {
+      log_(log_level::error, "notification " + std::string(m.method) + " threw");
+    }
+  }
+
+  // Appends the encoding of `reply` (one response or a batch of them) to `out`. A reply the
+  // codec cannot encode (say, a handler's string that is not UTF-8) becomes -32603.
+  void encode_reply(const value_type& reply, std::string& out) const {
+    const std::size_t mark = out.size();
+    try {
+      Codec::encode(reply, out);
+      return;
+    } catch (const encoding_error& e) {
+      out.resize(mark);
+      log_(log_level::error, std::string("reply not encodable: ") + e.what());
+    }
+    if (traits::is_array(reply)) {
+      value_type fixed = traits::make_array();
+      for (std::size_t i = 0; i < traits::size(reply); ++i)
+        traits::push_back(fixed, encodable_or_internal_error(traits::at(reply, i)));
+      Codec::encode(fixed, out);
+    } else {
+      Codec::encode(encodable_or_internal_error(reply), out);
+    }
+  }
+
+  value_type error_reply(value_type id, errc code, std::string_view text) const {
+    return detail::make_error<Codec>(std::move(id), static_cast<int>(code), text, nullptr);
+  }
+
+ private:
+  struct entry {
+    std::function<value_type(Context&, const value_type*)> invoke;
+  };
+  using table = std::map<std::string, entry, std::less<>>;
+
+  static const entry* find(const table& methods, std::string_view name) {
+    auto it = methods.find(name);
+    return it == methods.end() ? nullptr : &it->second;
+  }
+
+  template <class Service, class Spec>
+  void add_method(Service& service, const Spec& spec) {
+    table& methods = spec.kind == detail::method_kind::request ? requests_ : notifications_;
+    entry e{[&service, spec](Context& context, const value_type* params) {
+      return detail::invoke_method<value_type>(spec, service, context, params);
+    }};
+    if (!methods.emplace(std::string(spec.name), std::move(e)).second)
+      throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));
+  }
+
+  bool handle_batch(const value_type& batch, Context& context, std::string& out) {
+    const std::size_t n = traits::size(batch);
+    if (n == 0 || n > options_.max_batch_size) {
+      log_(log_level::error, n == 0 ? "empty batch" : "batch too large: " + std::to_string(n));
+      encode_reply(error_reply(traits::make_null(), errc::invalid_request, "Invalid Request"), out);
+      return true;
+    }
+    value_type replies = traits::make_array();
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (auto reply = process(detail::classify<Codec>(traits::at(batch, i)), context)) {
+        traits::push_back(replies, std::move(*reply));
+        any = true;
+      }
+    }
+    // A batch of notifications (or of responses) gets no reply at all (section 6).
+    if (!any) return false;
+    encode_reply(replies, out);
+    return true;
+  }
+
+  value_type encodable_or_internal_error(const value_type& reply) const {
+    std::string scratch;
+    try {
+      Codec::encode(reply, scratch);
+      return reply;
+    } catch (const encoding_error&) {
+      const value_type* id = traits::is_object(reply) ? traits::find(reply, "id") : nullptr;
+      return error_reply(id ? *id : traits::make_null(), errc::internal_error, "Internal error");
+    }
+  }
+
+  Options options_;
+  logger log_;
+  table requests_;
+  table notifications_;
+  response_handler on_response_;
+  std::vector<std::shared_ptr<void>> owned_;
+};
+
+}  // namespace bsonrpc

@@ -1,0 +1,198 @@
+// bsonrpc/errors.hpp: the exception hierarchy and the std::error_code category behind it.
+//
+// Blocking APIs throw; asynchronous ones report std::error_code. Both come from the one
+// `errc` enum and `rpc_category()`, so `e.code() == bsonrpc::errc::timeout` works either way.
+// JSON-RPC error codes (negative, per JSON-RPC 2.0 section 5.1) and any code a peer sends live
+// in the same category; the library's own conditions use small positive values.
+#pragma once
+
+#include <bsonrpc/value.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace bsonrpc {
+
+enum class errc : int {
+  parse_error = -32700,
+  invalid_request = -32600,
+  method_not_found = -32601,
+  invalid_params = -32602,
+  internal_error = -32603,
+  server_error = -32000,
+
+  framing_error = 1,      // the byte stream cannot be split into messages
+  encoding_error = 2,     // a value cannot be encoded by the codec
+  decoding_error = 3,     // bytes inside a frame are not a valid message
+  timeout = 4,            // no response within the allowed time
+  connection_closed = 5,  // the connection closed before the operation completed
+  message_too_large = 6,  // a frame exceeds max_message_bytes
+  batch_not_supported = 7,  // the codec has no batches (BSON-RPC)
+  empty_batch = 8,          // a batch must hold at least one message
+  backpressure = 9,         // too much outgoing data is already queued
+};
+
+}  // namespace bsonrpc
+
+namespace std {
+template <>
+struct is_error_code_enum<bsonrpc::errc> : true_type {};
+}  // namespace std
+
+namespace bsonrpc {
+
+namespace detail {
+class rpc_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "bsonrpc"; }
+  std::string message(int code) const override {
+    switch (static_cast<errc>(code)) {
+      case errc::parse_error: return "Parse error";
+      case errc::invalid_request: return "Invalid Request";
+      case errc::method_not_found: return "Method not found";
+      case errc::invalid_params: return "Invalid params";
+      case errc::internal_error: return "Internal error";
+      case errc::server_error: return "Server error";
+      case errc::framing_error: return "framing error";
+      case errc::encoding_error: return "encoding error";
+      case errc::decoding_error: return "decoding error";
+      case errc::timeout: return "timed out waiting for the response";
+      case errc::connection_closed: return "connection closed";
+      case errc::message_too_large: return "message exceeds max_message_bytes";
+      case errc::batch_not_supported: return "this codec does not support batches";
+      case errc::empty_batch: return "a batch must not be empty";
+      case errc::backpressure: return "too much outgoing data queued";
+    }
+    if (code >= -32099 && code <= -32000) return "Server error";
+    return "error " + std::to_string(code);
+  }
+};
+}  // namespace detail
+
+inline const std::error_category& rpc_category() noexcept {
+  static const detail::rpc_category_impl category;
+  return category;
+}
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), rpc_category()};
+}
+
+// Base of every exception the library throws.
+class error : public std::runtime_error {
+ public:
+  error(std::error_code code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  error(errc code, const std::string& what) : error(make_error_code(code), what) {}
+  std::error_code code() const noexcept { return code_; }
+
+ private:
+  std::error_code code_;
+};
+
+class framing_error : public error {
+ public:
+  explicit framing_error(const std::string& what) : error(errc::framing_error, what) {}
+  framing_error(errc code, const std::string& what) : error(code, what) {}
+};
+
+// A frame longer than max_message_bytes: rejected before it is buffered in full.
+class message_too_large : public framing_error {
+ public:
+  explicit message_too_large(const std::string& what)
+      : framing_error(errc::message_too_large, what) {}
+};
+
+class encoding_error : public error {
+ public:
+  explicit encoding_error(const std::string& what) : error(errc::encoding_error, what) {}
+};
+
+class decoding_error : public error {
+ public:
+  explicit decoding_error(const std::string& what) : error(errc::decoding_error, what) {}
+};
+
+class timeout_error : public error {
+ public:
+  explicit timeout_error(const std::string& what = "timed out waiting for the response")
+      : error(errc::timeout, what) {}
+};
+
+class connection_closed : public error {
+ public:
+  explicit connection_closed(const std::string& what = "connection closed")
+      : error(errc::connection_closed, what) {}
+};
+
+// A JSON-RPC error object: thrown by handlers to answer with it, and thrown to callers when
+// the peer answered with it. `what()` is the message.
+class rpc_error : public error {
+ public:
+  rpc_error(int code, const std::string& message)
+      : error(std::error_code(code, rpc_category()), message), message_(message) {}
+  rpc_error(int code, const std::string& message, value data)
+      : rpc_error(code, message) {
+    data_ = std::move(data);
+    has_data_ = true;
+  }
+  rpc_error(errc code, const std::string& message) : rpc_error(static_cast<int>(code), message) {}
+  rpc_error(errc code, const std::string& message, value data)
+      : rpc_error(static_cast<int>(code), message, std::move(data)) {}
+
+  int code_value() const noexcept { return code().value(); }
+  const std::string& message() const noexcept { return message_; }
+  bool has_data() const noexcept { return has_data_; }
+  // The error's `data` member; null when absent (see has_data()).
+  const value& data() const noexcept { return data_; }
+
+ private:
+  std::string message_;
+  value data_;
+  bool has_data_ = false;
+};
+
+// One class per predefined JSON-RPC 2.0 error (section 5.1), so callers can catch the kind.
+#define BSONRPC_DETAIL_PREDEFINED_ERROR(name, code_enum, default_message)                    \
+  class name : public rpc_error {                                                            \
+   public:                                                                                   \
+    explicit name(const std::string& message = default_message)                              \
+        : rpc_error(errc::code_enum, message) {}                                             \
+    name(const std::string& message, value data)                                             \
+        : rpc_error(errc::code_enum, message, std::move(data)) {}                            \
+  };
+BSONRPC_DETAIL_PREDEFINED_ERROR(parse_error, parse_error, "Parse error")
+BSONRPC_DETAIL_PREDEFINED_ERROR(invalid_request, invalid_request, "Invalid Request")
+BSONRPC_DETAIL_PREDEFINED_ERROR(method_not_found, method_not_found, "Method not found")
+BSONRPC_DETAIL_PREDEFINED_ERROR(invalid_params, invalid_params, "Invalid params")
+BSONRPC_DETAIL_PREDEFINED_ERROR(internal_error, internal_error, "Internal error")
+BSONRPC_DETAIL_PREDEFINED_ERROR(server_error, server_error, "Server error")
+#undef BSONRPC_DETAIL_PREDEFINED_ERROR
+
+namespace detail {
+// The exception a caller receives for an error response from the peer: the predefined class
+// for the predefined codes, rpc_error for the rest.
+[[noreturn]] inline void throw_peer_error(int code, const std::string& message, value data,
+                                          bool has_data) {
+  auto raise = [&](auto tag) -> void {
+    using E = decltype(tag);
+    if (has_data) throw E(message, std::move(data));
+    throw E(message);
+  };
+  switch (static_cast<errc>(code)) {
+    case errc::parse_error: raise(parse_error{}); break;
+    case errc::invalid_request: raise(invalid_request{}); break;
+    case errc::method_not_found: raise(method_not_found{}); break;
+    case errc::invalid_params: raise(invalid_params{}); break;
+    case errc::internal_error: raise(internal_error{}); break;
+    case errc::server_error: raise(server_error{}); break;
+    default: break;
+  }
+  if (has_data) throw rpc_error(code, message, std::move(data));
+  throw rpc_error(code, message);
+}
+}  // namespace detail
+
+}  // namespace bsonrpc
+

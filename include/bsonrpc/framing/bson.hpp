@@ -1,0 +1,42 @@
+// bsonrpc/framing/bson.hpp: BSON documents back to back; each document frames itself.
+//
+// Format: a BSON document starts with its total length as a little-endian int32, counting the
+// 4 length bytes and the trailing 0x00, so the message is the whole document.
+// Nothing is recoverable here: a length below 5 (the empty document) leaves no next boundary
+// (framing_error), and a length above max_message_bytes throws message_too_large as soon as the
+// 4 length bytes are in. A bad document body is the codec's to report: its frame is still sound.
+#pragma once
+
+#include <bsonrpc/framing/framing.hpp>
+
+#include <cstdint>
+
+namespace bsonrpc {
+
+struct BsonFraming {
+  static constexpr std::string_view name = "bson";
+  static constexpr std::size_t min_document_bytes = 5;  // int32 length + trailing 0x00
+
+  // The first document at the front of `buffer`; stateless, as its header holds its length.
+  static std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
+    if (buffer.size() < 4) return std::nullopt;
+    const auto byte = [&](std::size_t i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer[i]));
+    };
+    const std::uint32_t raw = byte(0) | byte(1) << 8 | byte(2) << 16 | byte(3) << 24;
+    // The sign bit set means a negative int32 length.
+    if (raw < min_document_bytes || raw > 0x7FFFFFFFu)
+      throw framing_error("bson: document length is negative or below 5");
+    const std::size_t length = raw;
+    if (length > max_message_bytes)
+      throw message_too_large("bson: document exceeds max_message_bytes");
+    if (buffer.size() < length) return std::nullopt;
+    return frame{0, length, length};
+  }
+
+  // Appends the document unchanged: it already carries its length.
+  static void wrap(std::string_view message, std::string& out) { out.append(message); }
+};
+static_assert(is_framing_v<BsonFraming>);
+
+}  // namespace bsonrpc

@@ -1,0 +1,49 @@
+// bsonrpc/framing/framing.hpp: the Framing concept shared by every framing policy.
+//
+// A Framing finds message boundaries in a byte stream. One object serves one connection and may
+// keep scanning state between calls, so a large message arriving in pieces is scanned once.
+//   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes);
+//       `buffer` holds every byte received and not yet consumed; between two calls it only grows
+//       at its end, until a frame is returned (the caller then drops frame.consumed bytes from
+//       its front). Returns the first complete message, or nullopt when more bytes are needed.
+//       Throws framing_error for bytes that can never become a valid frame, and
+//       message_too_large as soon as the message is known to exceed max_message_bytes, before
+//       it has been buffered in full.
+//   static void wrap(std::string_view message, std::string& out);
+//       Appends `message`, framed, to `out`.
+#pragma once
+
+#include <bsonrpc/errors.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace bsonrpc {
+
+// Where a message lies in the buffer given to extract().
+struct frame {
+  std::size_t offset = 0;    // first byte of the message
+  std::size_t size = 0;      // bytes of the message itself, without framing
+  std::size_t consumed = 0;  // bytes to drop from the front of the buffer once it is handled
+
+  std::string_view message(std::string_view buffer) const { return buffer.substr(offset, size); }
+};
+
+template <class F, class = void>
+struct is_framing : std::false_type {};
+
+template <class F>
+struct is_framing<
+    F, std::void_t<decltype(std::declval<std::optional<frame>&>() = std::declval<F&>().extract(
+                                std::declval<std::string_view>(), std::size_t{})),
+                   decltype(F::wrap(std::declval<std::string_view>(), std::declval<std::string&>()))>>
+    : std::is_default_constructible<F> {};
+
+template <class F>
+inline constexpr bool is_framing_v = is_framing<F>::value;
+
+}  // namespace bsonrpc

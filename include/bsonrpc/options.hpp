@@ -1,0 +1,38 @@
+// bsonrpc/options.hpp: Options, one plain aggregate with every knob and its default.
+#pragma once
+
+#include <bsonrpc/log.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+namespace bsonrpc {
+
+// How a call or notification without arguments presents `params` on the wire (as in the
+// original library's `no_arguments_presentation`).
+enum class no_arguments { omit, empty_array, empty_object };
+
+struct Options {
+  // Largest incoming message accepted; a frame announcing more is refused before buffering.
+  std::size_t max_message_bytes = 16 * 1024 * 1024;
+  // Deepest nesting of arrays/objects accepted in an incoming message.
+  std::size_t max_depth = 128;
+  // Most entries accepted in one incoming batch; a longer batch gets a single Invalid Request.
+  std::size_t max_batch_size = 1000;
+  // How outgoing calls without arguments present their params.
+  no_arguments no_arguments_presentation = no_arguments::omit;
+  // Default time a blocking call waits for its response; nullopt waits forever.
+  std::optional<std::chrono::milliseconds> default_timeout = std::nullopt;
+  // Request handlers running at once per connection (the original's concurrent_request_handling).
+  std::size_t max_concurrent_requests = 8;
+  // Whether notification handlers may run concurrently (they run in arrival order by default).
+  bool concurrent_notification_handling = false;
+  // Where log lines go (nothing by default; stderr_log_sink() is ready to use).
+  bsonrpc::log_sink log;
+  // Rewrites log lines before the sink sees them, e.g. to redact secrets.
+  bsonrpc::log_filter log_filter;
+};
+
+}  // namespace bsonrpc
