@@ -1,0 +1,23 @@
+// bsonrpc/bsonrpc.hpp: the one include users need.
+#pragma once
+
+#include <bsonrpc/any_value.hpp>
+#include <bsonrpc/batch.hpp>
+#include <bsonrpc/codec/bson.hpp>
+#include <bsonrpc/codec/json.hpp>
+#include <bsonrpc/context.hpp>
+#include <bsonrpc/dispatcher.hpp>
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/executor/threads.hpp>
+#include <bsonrpc/extended_json.hpp>
+#include <bsonrpc/framing/bson.hpp>
+#include <bsonrpc/framing/frameless.hpp>
+#include <bsonrpc/framing/netstring.hpp>
+#include <bsonrpc/framing/rfc7464.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/options.hpp>
+#include <bsonrpc/rpc.hpp>
+#include <bsonrpc/service.hpp>
+#include <bsonrpc/value.hpp>
+
+#include <asio/ssl.hpp>

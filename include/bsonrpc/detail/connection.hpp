@@ -1,0 +1,575 @@
+// bsonrpc/detail/connection.hpp: one connection's engine room. It reads and frames bytes,
+// hands messages to the dispatcher, runs handlers through the executor policy, matches
+// responses to pending calls, and serialises writes: every queued frame leaves in one write.
+//
+// Threading: reading, writing and the stream itself live on the stream's strand. The
+// pending-call table and the outbox have their own mutexes, so any thread may call, notify or
+// close. Handlers run wherever the executor policy puts them.
+#pragma once
+
+#include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/dispatcher.hpp>
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/framing/framing.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/options.hpp>
+#include <bsonrpc/stream/any_stream.hpp>
+
+#include <asio.hpp>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace bsonrpc::detail {
+
+template <class V>
+struct call_outcome {
+  V result;
+  std::exception_ptr error;  // set instead of result: the peer's error, or why the call ended
+};
+
+inline std::uint64_t next_connection_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+template <class Codec, class Framing, class Executor>
+class connection : public std::enable_shared_from_this<connection<Codec, Framing, Executor>> {
+ public:
+  using value_type = typename Codec::value_type;
+  using traits = value_traits<value_type>;
+  using completion = std::function<void(call_outcome<value_type>)>;
+
+  connection(std::unique_ptr<any_stream> stream, Options options, std::any client_info)
+      : id_(next_connection_id()),
+        options_(std::move(options)),
+        log_(options_.log, options_.log_filter, id_),
+        client_info_(std::move(client_info)),
+        stream_(std::move(stream)),
+        engine_(options_, log_),
+        runtime_(stream_->strand().get_inner_executor(), options_) {
+    engine_.set_response_handler([this](const typename dispatcher<Codec>::message& m) {
+      complete_call(m);
+    });
+  }
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection() { runtime_.join(); }
+
+  dispatcher<Codec>& engine() noexcept { return engine_; }
+  const Options& options() const noexcept { return options_; }
+  const logger& log() const noexcept { return log_; }
+  std::uint64_t id() const noexcept { return id_; }
+  const std::any& client_info() const noexcept { return client_info_; }
+  typename Executor::runtime& runtime() noexcept { return runtime_; }
+
+  // Starts reading; services must be registered before.
+  void start() {
+    auto self = this->shared_from_this();
+    runtime_.start([self] { return self->reading_done_.load(); });
+    asio::dispatch(stream_->strand(), [self] { self->read_more(); });
+  }
+
+  // Sends a request and registers `done` for its response. Throws encoding_error if the
+  // request cannot be encoded and connection_closed if the connection is already closed.
+  std::int64_t start_call(std::string_view method, std::optional<value_type> params,
+                          completion done) {
+    const std::int64_t id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
+    const value_type id_value = traits::make_integer(id);
+    std::string framed = frame(detail::make_request<Codec>(method, params ? &*params : nullptr,
+                                                           &id_value,
+                                                           options_.no_arguments_presentation));
+    {
+      std::lock_guard lock(calls_mutex_);
+      if (closed_) throw connection_closed();
+      pending_.emplace(id, std::move(done));
+    }
+    if (!send(std::move(framed))) fail_call(id, std::make_exception_ptr(connection_closed()));
+    return id;
+  }
+
+  // Forgets a pending call (after a timeout or a cancellation); a late response is logged.
+  bool forget_call(std::int64_t id) {
+    std::lock_guard lock(calls_mutex_);
+    return pending_.erase(id) > 0;
+  }
+
+  void send_notification(std::string_view method, std::optional<value_type> params) {
+    std::string framed = frame(detail::make_request<Codec>(
+        method, params ? &*params : nullptr, nullptr, options_.no_arguments_presentation));
+    if (!send(std::move(framed))) throw connection_closed();
+  }
+
+  // Sends an already built message (a batch): its requests' ids must be registered first.
+  void register_call(std::int64_t id, completion done) {
+    std::lock_guard lock(calls_mutex_);
+    if (closed_) throw connection_closed();
+    pending_.emplace(id, std::move(done));
+  }
+  std::int64_t reserve_call_id() { return next_call_id_.fetch_add(1, std::memory_order_relaxed); }
+  bool send_message(const value_type& message) { return send(frame(message)); }
+
+  // Closes the stream; every pending call fails with connection_closed. Any thread.
+  void close() {
+    {
+      std::lock_guard lock(calls_mutex_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    {
+      std::lock_guard lock(out_mutex_);
+      outbox_.clear();
+    }
+    fail_all_calls();
+    auto self = this->shared_from_this();
+    asio::post(stream_->strand(), [self] { self->shutdown_stream(); });
+  }
+
+  bool is_closed() const {
+    std::lock_guard lock(calls_mutex_);
+    return closed_;
+  }
+
+  // Waits until reading has stopped and every handler has finished.
+  bool wait_finished(std::optional<std::chrono::milliseconds> timeout) {
+    std::unique_lock lock(state_mutex_);
+    auto finished = [&] { return reading_done_.load() && in_flight_ == 0; };
+    if (!timeout) {
+      state_changed_.wait(lock, finished);
+      return true;
+    }
+    return state_changed_.wait_for(lock, *timeout, finished);
+  }
+
+  // Joins the executor's threads (not from one of them). Call after wait_finished().
+  void join_threads() { runtime_.join(); }
+
+  // The Context handed to rpc_ handlers: one per request or notification.
+  class request_context final : public Context {
+   public:
+    explicit request_context(connection& owner) : owner_(owner) {}
+    value call_value(std::string_view method, std::optional<value> params,
+                     timeout_type timeout) override {
+      return owner_.call_neutral(method, std::move(params), timeout);
+    }
+    void notify_value(std::string_view method, std::optional<value> params) override {
+      std::optional<value_type> p;
+      if (params) p = traits::from_neutral(*params);
+      owner_.send_notification(method, std::move(p));
+    }
+    timeout_type default_timeout() const override { return owner_.options_.default_timeout; }
+    void abort() override { aborted = true; }
+    void close_after_response() override { close_after = true; }
+    const std::any& client_info() const override { return owner_.client_info_; }
+    std::uint64_t connection_id() const override { return owner_.id_; }
+    connection_stats stats() const override { return owner_.stats(); }
+
+    bool aborted = false;
+    bool close_after = false;
+
+   private:
+    connection& owner_;
+  };
+
+  connection_stats stats() const {
+    return {requests_.load(), notifications_.load(), errors_sent_.load()};
+  }
+
+  // A blocking call through neutral values (used by Context and caller).
+  value call_neutral(std::string_view method, std::optional<value> params,
+                     std::optional<std::chrono::milliseconds> timeout) {
+    std::optional<value_type> p;
+    if (params) p = traits::from_neutral(*params);
+    return traits::to_neutral(call_blocking(method, std::move(p), timeout));
+  }
+
+  // Sends a request and waits for its result; throws the peer's error, timeout_error or
+  // connection_closed.
+  value_type call_blocking(std::string_view method, std::optional<value_type> params,
+                           std::optional<std::chrono::milliseconds> timeout) {
+    if (runtime_.on_io_thread())
+      throw error(errc::internal_error, "a blocking call on the I/O thread would deadlock");
+    auto promise = std::make_shared<std::promise<value_type>>();
+    auto future = promise->get_future();
+    const auto id = start_call(method, std::move(params), [promise](call_outcome<value_type> o) {
+      if (o.error) promise->set_exception(o.error);
+      else promise->set_value(std::move(o.result));
+    });
+    auto blocked = runtime_.blocking_scope();
+    if (timeout && future.wait_for(*timeout) == std::future_status::timeout) {
+      if (forget_call(id)) throw timeout_error();
+    }
+    return future.get();
+  }
+
+ private:
+  static constexpr std::size_t read_chunk = 64 * 1024;
+
+  std::string frame(const value_type& message) const {
+    thread_local std::string scratch;
+    scratch.clear();
+    Codec::encode(message, scratch);
+    std::string framed;
+    Framing::wrap(scratch, framed);
+    return framed;
+  }
+
+  // Queues framed bytes; false if the connection is closed. One write drains the whole queue.
+  bool send(std::string framed, bool close_when_flushed = false) {
+    {
+      std::lock_guard lock(out_mutex_);
+      if (closed_flag()) return false;
+      if (outbox_.empty()) outbox_ = std::move(framed);
+      else outbox_.append(framed);
+      if (close_when_flushed) close_when_flushed_ = true;
+      if (writing_) return true;
+      writing_ = true;
+    }
+    auto self = this->shared_from_this();
+    asio::post(stream_->strand(), [self] { self->write_queued(); });
+    return true;
+  }
+
+  bool closed_flag() const {
+    std::lock_guard lock(calls_mutex_);
+    return closed_;
+  }
+
+  void write_queued() {
+    {
+      std::lock_guard lock(out_mutex_);
+      writing_buffer_.clear();
+      writing_buffer_.swap(outbox_);
+      if (writing_buffer_.empty()) {
+        writing_ = false;
+        if (!close_when_flushed_) return;
+      }
+    }
+    if (writing_buffer_.empty()) {  // only a close was queued
+      close();
+      return;
+    }
+    auto self = this->shared_from_this();
+    stream_->async_write(asio::buffer(writing_buffer_),
+                         [self](const std::error_code& ec, std::size_t) {
+                           if (ec) {
+                             self->log_(log_level::error, "write failed: " + ec.message());
+                             self->close();
+                             return;
+                           }
+                           bool more = false;
+                           bool close_now = false;
+                           {
+                             std::lock_guard lock(self->out_mutex_);
+                             more = !self->outbox_.empty();
+                             if (!more) {
+                               self->writing_ = false;
+                               close_now = self->close_when_flushed_;
+                             }
+                           }
+                           if (close_now) self->close();
+                           else if (more) self->write_queued();
+                         });
+  }
+
+  void read_more() {
+    if (buffer_.size() - filled_ < read_chunk / 4) {
+      if (begin_ > 0) {  // drop consumed bytes before growing
+        std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
+        filled_ -= begin_;
+        begin_ = 0;
+      }
+      if (buffer_.size() - filled_ < read_chunk / 4) buffer_.resize(buffer_.size() + read_chunk);
+    }
+    auto self = this->shared_from_this();
+    stream_->async_read_some(
+        asio::buffer(buffer_.data() + filled_, buffer_.size() - filled_),
+        [self](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const std::error_code& ec, std::size_t n) {
+    if (ec) {
+      if (ec == asio::error::eof) log_(log_level::info, "peer closed the connection");
+      else if (!closed_flag()) log_(log_level::error, "read failed: " + ec.message());
+      finish_reading();
+      return;
+    }
+    filled_ += n;
+    try {
+      while (!closed_flag()) {
+        const std::string_view unread(buffer_.data() + begin_, filled_ - begin_);
+        auto found = framing_.extract(unread, options_.max_message_bytes);
+        if (!found) break;
+        handle_message(found->message(unread));
+        begin_ += found->consumed;
+      }
+    } catch (const framing_error& e) {
+      log_(log_level::error, std::string("framing error, closing: ") + e.what());
+      finish_reading();
+      return;
+    }
+    if (begin_ == filled_) begin_ = filled_ = 0;
+    if (closed_flag()) {
+      finish_reading();
+      return;
+    }
+    read_more();
+  }
+
+  void handle_message(std::string_view bytes) {
+    std::string reply;
+    std::optional<value_type> decoded = engine_.decode(bytes, reply);
+    if (!decoded) {
+      ++errors_sent_;
+      send_reply(std::move(reply), false);
+      return;
+    }
+    auto doc = std::make_shared<value_type>(std::move(*decoded));
+    if constexpr (Codec::supports_batches) {
+      if (traits::is_array(*doc)) {
+        handle_batch(std::move(doc));
+        return;
+      }
+    }
+    auto m = detail::classify<Codec>(*doc);
+    switch (m.kind) {
+      case message_kind::response:
+      case message_kind::error_response: complete_call(m); return;
+      case message_kind::request:
+        ++requests_;
+        run_handler(std::move(doc), true);
+        return;
+      case message_kind::notification:
+        ++notifications_;
+        run_handler(std::move(doc), false);
+        return;
+      case message_kind::invalid: break;
+    }
+    request_context context(*this);
+    if (auto answer = engine_.process(m, context)) send_value(*answer, false);
+  }
+
+  void handle_batch(std::shared_ptr<value_type> batch) {
+    // Responses to a batch we sent are routed at once; requests run as one handler task.
+    bool has_requests = traits::size(*batch) == 0;
+    for (std::size_t i = 0; i < traits::size(*batch); ++i) {
+      auto m = detail::classify<Codec>(traits::at(*batch, i));
+      if (m.kind == message_kind::response || m.kind == message_kind::error_response) {
+        complete_call(m);
+        continue;
+      }
+      has_requests = true;
+      if (m.kind == message_kind::request) ++requests_;
+      if (m.kind == message_kind::notification) ++notifications_;
+    }
+    if (!has_requests) return;
+    begin_handler();
+    auto self = this->shared_from_this();
+    runtime_.post_request([self, batch] {
+      request_context context(*self);
+      const std::size_t n = traits::size(*batch);
+      value_type replies = traits::make_array();
+      bool any = false;
+      if (n == 0 || n > self->options_.max_batch_size) {
+        replies = self->engine_.error_reply(traits::make_null(), errc::invalid_request,
+                                            "Invalid Request");
+        any = true;
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          auto m = detail::classify<Codec>(traits::at(*batch, i));
+          if (m.kind == message_kind::response || m.kind == message_kind::error_response) continue;
+          if (auto reply = self->engine_.process(m, context)) {
+            traits::push_back(replies, std::move(*reply));
+            any = true;
+          }
+        }
+      }
+      if (any) self->finish_handler(context, &replies);
+      else self->finish_handler(context, nullptr);
+    });
+  }
+
+  void run_handler(std::shared_ptr<value_type> doc, bool is_request) {
+    begin_handler();
+    auto self = this->shared_from_this();
+    auto task = [self, doc, is_request] {
+      request_context context(*self);
+      auto m = detail::classify<Codec>(*doc);
+      if (is_request) {
+        value_type reply = self->engine_.run_request(m, context);
+        self->finish_handler(context, &reply);
+      } else {
+        self->engine_.run_notification(m, context);
+        self->finish_handler(context, nullptr);
+      }
+    };
+    if (is_request) runtime_.post_request(std::move(task));
+    else runtime_.post_notification(std::move(task));
+  }
+
+  void begin_handler() {
+    std::lock_guard lock(state_mutex_);
+    ++in_flight_;
+  }
+
+  void finish_handler(request_context& context, const value_type* reply) {
+    if (context.aborted) {
+      log_(log_level::info, "handler aborted the connection");
+      close();
+    } else if (reply) {
+      send_value(*reply, context.close_after);
+    } else if (context.close_after) {
+      if (!send(std::string(), true)) close();
+    }
+    std::lock_guard lock(state_mutex_);
+    --in_flight_;
+    state_changed_.notify_all();
+  }
+
+  void send_value(const value_type& reply, bool close_when_flushed) {
+    errors_sent_ += count_errors(reply);
+    std::string encoded;
+    engine_.encode_reply(reply, encoded);
+    send_reply(std::move(encoded), close_when_flushed);
+  }
+
+  static std::uint64_t count_errors(const value_type& reply) {
+    if (traits::is_object(reply)) return traits::find(reply, "error") ? 1 : 0;
+    std::uint64_t n = 0;
+    if (traits::is_array(reply))
+      for (std::size_t i = 0; i < traits::size(reply); ++i) n += count_errors(traits::at(reply, i));
+    return n;
+  }
+
+  void send_reply(std::string encoded, bool close_when_flushed) {
+    std::string framed;
+    Framing::wrap(encoded, framed);
+    send(std::move(framed), close_when_flushed);
+  }
+
+  void complete_call(const typename dispatcher<Codec>::message& m) {
+    if (!traits::is_integer(*m.id)) {
+      log_(log_level::error, "response with an id this side never sent");
+      return;
+    }
+    const std::int64_t id = traits::as_integer(*m.id);
+    completion done;
+    {
+      std::lock_guard lock(calls_mutex_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) {
+        log_(log_level::error, "response to unknown or expired request id " + std::to_string(id));
+        return;
+      }
+      done = std::move(it->second);
+      pending_.erase(it);
+    }
+    call_outcome<value_type> outcome;
+    if (m.result) {
+      // The decoded message is ours and discarded after this: move the result out of it.
+      outcome.result = std::move(const_cast<value_type&>(*m.result));
+    } else {
+      const rpc_error e = error_from_response(*m.error);
+      try {
+        throw_peer_error(e.code_value(), e.message(), e.data(), e.has_data());
+      } catch (...) {
+        outcome.error = std::current_exception();
+      }
+    }
+    done(std::move(outcome));
+  }
+
+  void fail_call(std::int64_t id, std::exception_ptr why) {
+    completion done;
+    {
+      std::lock_guard lock(calls_mutex_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return;
+      done = std::move(it->second);
+      pending_.erase(it);
+    }
+    done({value_type(), why});
+  }
+
+  void fail_all_calls() {
+    std::unordered_map<std::int64_t, completion> failed;
+    {
+      std::lock_guard lock(calls_mutex_);
+      failed.swap(pending_);
+    }
+    const auto why = std::make_exception_ptr(connection_closed());
+    for (auto& [id, done] : failed) done({value_type(), why});
+  }
+
+  void shutdown_stream() {
+    stream_->shutdown();
+    stream_->close();
+  }
+
+  void finish_reading() {
+    close();
+    {
+      std::lock_guard lock(state_mutex_);
+      reading_done_ = true;
+    }
+    state_changed_.notify_all();
+  }
+
+  const std::uint64_t id_;
+  const Options options_;
+  const logger log_;
+  const std::any client_info_;
+  std::unique_ptr<any_stream> stream_;
+  dispatcher<Codec> engine_;
+  Framing framing_;
+
+  // Reading (strand only).
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;
+  std::size_t filled_ = 0;
+
+  // Writing.
+  std::mutex out_mutex_;
+  std::string outbox_;
+  std::string writing_buffer_;  // strand only
+  bool writing_ = false;
+  bool close_when_flushed_ = false;
+
+  // Calls this side made.
+  mutable std::mutex calls_mutex_;
+  std::unordered_map<std::int64_t, completion> pending_;
+  std::atomic<std::int64_t> next_call_id_{1};
+  bool closed_ = false;
+
+  std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> notifications_{0};
+  std::atomic<std::uint64_t> errors_sent_{0};
+
+  // Lifecycle.
+  std::mutex state_mutex_;
+  std::condition_variable state_changed_;
+  std::atomic<bool> reading_done_{false};
+  std::size_t in_flight_ = 0;
+
+  typename Executor::runtime runtime_;
+};
+
+}  // namespace bsonrpc::detail

@@ -1,0 +1,152 @@
+// bsonrpc/detail/thread_pool.hpp: the bounded worker pool of the Threads executor.
+//
+// Threads start on demand, up to `max_threads` running handlers at once. A handler that
+// blocks waiting for the peer (a call from inside a handler) lends its slot, so a pool of one
+// still makes progress when the peer calls back while a handler waits for it.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace bsonrpc::detail {
+
+class thread_pool {
+ public:
+  explicit thread_pool(std::size_t max_threads) : max_threads_(max_threads ? max_threads : 1) {}
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+  ~thread_pool() { stop_and_join(); }
+
+  void post(std::function<void()> task) {
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    tasks_.push_back(std::move(task));
+    if (idle_ > 0) {
+      wake_.notify_one();
+    } else if (threads_.size() - blocked_ < max_threads_) {
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+
+  // Marks the calling pool thread as waiting on the peer for the guard's lifetime.
+  class blocking_scope {
+   public:
+    blocking_scope() : pool_(current()) {
+      if (pool_) pool_->set_blocked(+1);
+    }
+    ~blocking_scope() {
+      if (pool_) pool_->set_blocked(-1);
+    }
+    blocking_scope(const blocking_scope&) = delete;
+    blocking_scope& operator=(const blocking_scope&) = delete;
+
+   private:
+    thread_pool* pool_;
+  };
+
+  // Whether the calling thread is one of this pool's workers.
+  bool runs_on_this_thread() const noexcept { return current() == this; }
+
+  // Finishes queued tasks, then joins every worker (not the calling thread, if it is one).
+  void stop_and_join() {
+    std::vector<std::thread> threads;
+    {
+      std::unique_lock lock(mutex_);
+      stopping_ = true;
+      wake_.notify_all();
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) {
+      if (t.get_id() == std::this_thread::get_id()) t.detach();
+      else if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  static thread_pool*& current() noexcept {
+    thread_local thread_pool* pool = nullptr;
+    return pool;
+  }
+
+  void set_blocked(int delta) {
+    std::unique_lock lock(mutex_);
+    blocked_ = static_cast<std::size_t>(static_cast<long>(blocked_) + delta);
+    if (delta < 0 || tasks_.empty() || stopping_) return;
+    if (idle_ > 0) wake_.notify_one();
+    else threads_.emplace_back([this] { work(); });
+  }
+
+  void work() {
+    current() = this;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      // Run only while fewer than max_threads are busy and not blocked.
+      while (!stopping_ && (tasks_.empty() || running_ >= max_threads_ + blocked_)) {
+        ++idle_;
+        wake_.wait(lock);
+        --idle_;
+      }
+      if (tasks_.empty()) return;  // stopping, nothing left
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      ++running_;
+      lock.unlock();
+      task();
+      task = nullptr;
+      lock.lock();
+      --running_;
+      if (!tasks_.empty() && idle_ > 0) wake_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  std::size_t max_threads_;
+  std::size_t running_ = 0;
+  std::size_t idle_ = 0;
+  std::size_t blocked_ = 0;
+  bool stopping_ = false;
+};
+
+// Runs tasks one at a time, in order, on a pool (notifications, by default).
+class serial_lane {
+ public:
+  explicit serial_lane(thread_pool& pool) : pool_(pool) {}
+
+  void post(std::function<void()> task) {
+    std::unique_lock lock(mutex_);
+    tasks_.push_back(std::move(task));
+    if (draining_) return;
+    draining_ = true;
+    pool_.post([this] { drain(); });
+  }
+
+ private:
+  void drain() {
+    std::unique_lock lock(mutex_);
+    while (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      task = nullptr;
+      lock.lock();
+    }
+    draining_ = false;
+  }
+
+  thread_pool& pool_;
+  std::mutex mutex_;
+  std::deque<std::function<void()>> tasks_;
+  bool draining_ = false;
+};
+
+}  // namespace bsonrpc::detail

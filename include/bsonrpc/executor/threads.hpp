@@ -1,0 +1,94 @@
+// bsonrpc/executor/threads.hpp: Threads, the original library's threading model.
+//
+// Each connection gets one I/O thread that drives the stream's io_context while the
+// connection is open (so a blocking program needs no event loop of its own), and a worker
+// pool on which request handlers run concurrently, up to Options::max_concurrent_requests.
+// Notification handlers run one at a time in arrival order, unless
+// Options::concurrent_notification_handling is set. Blocking calls are allowed anywhere
+// except on the I/O thread itself.
+//
+// An Executor policy provides `runtime`, constructed from the stream's executor and the
+// options, with: start(done) to begin driving I/O until done() is true; post_request(task);
+// post_notification(task); blocking_scope(), held while a thread waits for the peer; and
+// join(), which returns once the I/O driver and every handler have finished.
+#pragma once
+
+#include <bsonrpc/detail/thread_pool.hpp>
+#include <bsonrpc/options.hpp>
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace bsonrpc {
+
+struct Threads {
+  class runtime {
+   public:
+    runtime(const asio::any_io_executor& io, const Options& options)
+        : pool_(options.max_concurrent_requests),
+          notifications_(pool_),
+          concurrent_notifications_(options.concurrent_notification_handling) {
+      if (const auto* ex = io.target<asio::io_context::executor_type>())
+        io_context_ = &ex->context();
+      // An io_context that ran out of work earlier (say, after a synchronous connect) is
+      // stopped; it must be restarted before this connection's thread can drive it.
+      if (io_context_ && io_context_->stopped()) io_context_->restart();
+      if (io_context_) work_.emplace(io_context_->get_executor());
+    }
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+    ~runtime() { join(); }
+
+    // Drives the io_context on the connection's own thread until `done()` holds. Other
+    // threads may run the same io_context too: the connection's strand keeps it in order.
+    void start(std::function<bool()> done) {
+      if (!io_context_) return;  // the user's execution context runs the I/O
+      driver_ = std::thread([this, done = std::move(done)] {
+        while (!done() && !io_context_->stopped())
+          io_context_->run_one_for(std::chrono::milliseconds(100));
+        work_.reset();
+      });
+    }
+
+    void post_request(std::function<void()> task) { pool_.post(std::move(task)); }
+
+    void post_notification(std::function<void()> task) {
+      if (concurrent_notifications_) pool_.post(std::move(task));
+      else notifications_.post(std::move(task));
+    }
+
+    detail::thread_pool::blocking_scope blocking_scope() const { return {}; }
+
+    // Whether the calling thread is this connection's I/O thread (where waiting deadlocks).
+    bool on_io_thread() const noexcept {
+      return driver_.get_id() == std::this_thread::get_id();
+    }
+
+    bool on_handler_thread() const noexcept { return pool_.runs_on_this_thread(); }
+
+    void join() {
+      if (driver_.joinable()) {
+        if (on_io_thread()) driver_.detach();
+        else driver_.join();
+      }
+      pool_.stop_and_join();
+    }
+
+   private:
+    asio::io_context* io_context_ = nullptr;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+    std::thread driver_;
+    detail::thread_pool pool_;
+    detail::serial_lane notifications_;
+    bool concurrent_notifications_;
+  };
+};
+
+}  // namespace bsonrpc

@@ -1,0 +1,74 @@
+// bsonrpc/stream/any_stream.hpp: one type for every connected stream a connection can own.
+//
+// Supported out of the box: asio::ip::tcp::socket, asio::local::stream_protocol::socket,
+// asio::ssl::stream<asio::ip::tcp::socket> (handshake already done by the caller), and any
+// other Asio AsyncReadStream + AsyncWriteStream whose lowest_layer() is a socket. The stream
+// keeps the executor (io_context) it was created with; all its operations are started from
+// the connection's strand on that executor.
+#pragma once
+
+#include <asio.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace bsonrpc::detail {
+
+// Every operation completes on strand(), so a connection's state needs no other lock.
+class any_stream {
+ public:
+  using handler = std::function<void(const std::error_code&, std::size_t)>;
+  using strand_type = asio::strand<asio::any_io_executor>;
+
+  virtual ~any_stream() = default;
+  virtual strand_type& strand() noexcept = 0;
+  virtual void async_read_some(asio::mutable_buffer buffer, handler done) = 0;
+  // Writes all of `buffer` (a composed operation) before calling `done`.
+  virtual void async_write(asio::const_buffer buffer, handler done) = 0;
+  // Stops both directions at the socket level: pending reads complete with an error or EOF.
+  virtual void shutdown() noexcept = 0;
+  virtual void close() noexcept = 0;
+};
+
+template <class Stream>
+class stream_adapter final : public any_stream {
+ public:
+  explicit stream_adapter(Stream&& stream)
+      : stream_(std::move(stream)), strand_(asio::any_io_executor(stream_.get_executor())) {}
+
+  strand_type& strand() noexcept override { return strand_; }
+
+  void async_read_some(asio::mutable_buffer buffer, handler done) override {
+    stream_.async_read_some(buffer, asio::bind_executor(strand_, std::move(done)));
+  }
+
+  void async_write(asio::const_buffer buffer, handler done) override {
+    asio::async_write(stream_, buffer, asio::bind_executor(strand_, std::move(done)));
+  }
+
+  void shutdown() noexcept override {
+    std::error_code ignored;
+    stream_.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
+  }
+
+  void close() noexcept override {
+    std::error_code ignored;
+    stream_.lowest_layer().close(ignored);
+  }
+
+  Stream& get() noexcept { return stream_; }
+
+ private:
+  Stream stream_;
+  strand_type strand_;
+};
+
+template <class Stream>
+std::unique_ptr<any_stream> make_any_stream(Stream&& stream) {
+  return std::make_unique<stream_adapter<std::decay_t<Stream>>>(std::move(stream));
+}
+
+}  // namespace bsonrpc::detail
