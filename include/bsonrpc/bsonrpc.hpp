@@ -8,6 +8,7 @@
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/dispatcher.hpp>
 #include <bsonrpc/errors.hpp>
+#include <bsonrpc/executor/event_loop.hpp>
 #include <bsonrpc/executor/threads.hpp>
 #include <bsonrpc/extended_json.hpp>
 #include <bsonrpc/framing/bson.hpp>
@@ -17,6 +18,7 @@
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
 #include <bsonrpc/rpc.hpp>
+#include <bsonrpc/server.hpp>
 #include <bsonrpc/service.hpp>
 #include <bsonrpc/value.hpp>
 

@@ -6,10 +6,16 @@
 #pragma once
 
 #include <bsonrpc/codec/bson.hpp>
+#include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/value.hpp>
 
+#include <asio.hpp>
+
 #include <any>
+#include <functional>
+#include <tuple>
+#include <type_traits>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -76,6 +82,16 @@ class caller {
     notify_value(method, detail::pack_params(args...));
   }
 
+  // Calls `method` without blocking; the last argument is a completion token for
+  // void(std::error_code, R): a callback, asio::use_future, asio::use_awaitable, ... A
+  // coroutine handler writes `co_await rpc.async_call<R>("m", a, asio::use_awaitable)`.
+  template <class R = value, class... Args>
+  auto async_call(std::string_view method, Args&&... args) {
+    static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
+    return async_call_impl<R>(method, std::forward_as_tuple(std::forward<Args>(args)...),
+                              std::make_index_sequence<sizeof...(Args) - 1>{});
+  }
+
   // The original's get_peer_proxy(): peer()["swapper"]("txt"), peer().n["log"]("line").
   peer_proxy peer();
 
@@ -86,6 +102,26 @@ class caller {
                            timeout_type timeout) = 0;
   virtual void notify_value(std::string_view method, std::optional<value> params) = 0;
   virtual timeout_type default_timeout() const { return std::nullopt; }
+  // Starts a call whose outcome goes to `done`; returns its id (for cancel_call).
+  virtual std::int64_t start_call_value(std::string_view method, std::optional<value> params,
+                                        std::function<void(detail::call_outcome<value>)> done) = 0;
+  // Ends a pending call with asio::error::operation_aborted.
+  virtual void cancel_call(std::int64_t id) = 0;
+  // Where asynchronous completions run by default: the connection's io_context.
+  virtual asio::any_io_executor get_executor() = 0;
+
+ private:
+  template <class R, class Tuple, std::size_t... I>
+  auto async_call_impl(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
+    auto start = [this, name = std::string(method), params = detail::pack_params(std::get<I>(all)...)](
+                     std::function<void(detail::call_outcome<value>)> done) mutable {
+      return start_call_value(name, std::move(params), std::move(done));
+    };
+    auto cancel = [this](std::int64_t id) { cancel_call(id); };
+    auto&& token = std::get<sizeof...(I)>(std::forward<Tuple>(all));
+    return detail::async_call<R, detail::call_outcome<value>>(token, get_executor(),
+                                                              std::move(start), std::move(cancel));
+  }
 };
 
 // A named method of the peer, callable like a function.

@@ -36,6 +36,12 @@ class detached_context final : public Context {
   void notify_value(std::string_view, std::optional<value>) override {
     throw connection_closed("no peer: the dispatcher is used without a connection");
   }
+  std::int64_t start_call_value(std::string_view, std::optional<value>,
+                                std::function<void(detail::call_outcome<value>)>) override {
+    throw connection_closed("no peer: the dispatcher is used without a connection");
+  }
+  void cancel_call(std::int64_t) override {}
+  asio::any_io_executor get_executor() override { return io_.get_executor(); }
   void abort() override {}
   void close_after_response() override {}
   const std::any& client_info() const override { return info_; }
@@ -44,6 +50,7 @@ class detached_context final : public Context {
 
  private:
   std::any info_;
+  asio::io_context io_;
 };
 }  // namespace detail
 
@@ -142,19 +149,75 @@ class dispatcher {
       return error_reply(id, errc::method_not_found, "Method not found");
     }
     try {
+#if defined(ASIO_HAS_CO_AWAIT)
+      if (handler->spawn)
+        return detail::make_result<Codec>(id, run_coroutine_here(*handler, context, m.params));
+#endif
       return detail::make_result<Codec>(id, handler->invoke(context, m.params));
+    } catch (...) {
+      return reply_for_failure(id, m.method, std::current_exception());
+    }
+  }
+
+  // Whether `m` names a coroutine handler (which completes through start_async()).
+  bool is_coroutine(const message& m) const {
+#if defined(ASIO_HAS_CO_AWAIT)
+    const table& methods =
+        m.kind == detail::message_kind::request ? requests_ : notifications_;
+    const entry* handler = find(methods, m.method);
+    return handler && handler->spawn;
+#else
+    (void)m;
+    return false;
+#endif
+  }
+
+#if defined(ASIO_HAS_CO_AWAIT)
+  // Starts a coroutine handler (is_coroutine(m)) on `ex`; `done` receives the reply to send,
+  // or nullopt for a notification.
+  void start_async(const message& m, std::shared_ptr<Context> context,
+                   const asio::any_io_executor& ex,
+                   std::function<void(std::optional<value_type>)> done) {
+    const bool is_request = m.kind == detail::message_kind::request;
+    const entry& handler = *find(is_request ? requests_ : notifications_, m.method);
+    std::optional<value_type> id;
+    if (is_request) id = *m.id;
+    std::string method(m.method);
+    auto finish = [this, id, method, done](std::exception_ptr failure, value_type result) {
+      if (!id) {
+        if (failure) log_failure("notification " + method, failure);
+        done(std::nullopt);
+      } else if (failure) {
+        done(reply_for_failure(*id, method, failure));
+      } else {
+        done(detail::make_result<Codec>(*id, std::move(result)));
+      }
+    };
+    try {
+      handler.spawn(std::move(context), m.params, ex, finish);
+    } catch (...) {
+      finish(std::current_exception(), value_type());
+    }
+  }
+#endif
+
+  // The error reply for a handler that failed with `failure`.
+  value_type reply_for_failure(const value_type& id, std::string_view method,
+                               std::exception_ptr failure) const {
+    try {
+      std::rethrow_exception(failure);
     } catch (const rpc_error& e) {
       return detail::make_error<Codec>(id, e);
     } catch (const encoding_error& e) {
-      log_(log_level::error, "result of " + std::string(m.method) + " not encodable: " + e.what());
+      log_(log_level::error, "result of " + std::string(method) + " not encodable: " + e.what());
       return error_reply(id, errc::internal_error, "Internal error");
     } catch (const std::exception& e) {
-      log_(log_level::error, "handler " + std::string(m.method) + " threw: " + e.what());
+      log_(log_level::error, "handler " + std::string(method) + " threw: " + e.what());
       value_type data = traits::make_string(e.what());
       return detail::make_error<Codec>(id, static_cast<int>(errc::server_error), "Server error",
                                        &data);
     } catch (...) {
-      log_(log_level::error, "handler " + std::string(m.method) + " threw a non-std exception");
+      log_(log_level::error, "handler " + std::string(method) + " threw a non-std exception");
       value_type data = traits::make_string("unknown exception");
       return detail::make_error<Codec>(id, static_cast<int>(errc::server_error), "Server error",
                                        &data);
@@ -173,11 +236,25 @@ class dispatcher {
       return;
     }
     try {
+#if defined(ASIO_HAS_CO_AWAIT)
+      if (handler->spawn) {
+        run_coroutine_here(*handler, context, m.params);
+        return;
+      }
+#endif
       handler->invoke(context, m.params);
-    } catch (const std::exception& e) {
-      log_(log_level::error, "notification " + std::string(m.method) + " failed: " + e.what());
     } catch (...) {
-      log_(log_level::error, "notification " + std::string(m.method) + " threw");
+      log_failure("notification " + std::string(m.method), std::current_exception());
+    }
+  }
+
+  void log_failure(const std::string& what, std::exception_ptr failure) const {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      log_(log_level::error, what + " failed: " + e.what());
+    } catch (...) {
+      log_(log_level::error, what + " threw a non-std exception");
     }
   }
 
@@ -209,6 +286,12 @@ class dispatcher {
  private:
   struct entry {
     std::function<value_type(Context&, const value_type*)> invoke;
+#if defined(ASIO_HAS_CO_AWAIT)
+    // Set instead of invoke for coroutine members.
+    std::function<void(std::shared_ptr<Context>, const value_type*, const asio::any_io_executor&,
+                       std::function<void(std::exception_ptr, value_type)>)>
+        spawn;
+#endif
   };
   using table = std::map<std::string, entry, std::less<>>;
 
@@ -220,12 +303,43 @@ class dispatcher {
   template <class Service, class Spec>
   void add_method(Service& service, const Spec& spec) {
     table& methods = spec.kind == detail::method_kind::request ? requests_ : notifications_;
-    entry e{[&service, spec](Context& context, const value_type* params) {
-      return detail::invoke_method<value_type>(spec, service, context, params);
-    }};
+    entry e;
+    using member = decltype(spec.member);
+    if constexpr (detail::is_coroutine_member_v<member>) {
+#if defined(ASIO_HAS_CO_AWAIT)
+      e.spawn = [&service, spec](std::shared_ptr<Context> context, const value_type* params,
+                                 const asio::any_io_executor& ex,
+                                 std::function<void(std::exception_ptr, value_type)> done) {
+        detail::spawn_method<value_type>(spec, service, std::move(context), params, ex,
+                                         std::move(done));
+      };
+#endif
+    } else {
+      e.invoke = [&service, spec](Context& context, const value_type* params) {
+        return detail::invoke_method<value_type>(spec, service, context, params);
+      };
+    }
     if (!methods.emplace(std::string(spec.name), std::move(e)).second)
       throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));
   }
+
+#if defined(ASIO_HAS_CO_AWAIT)
+  // Runs a coroutine handler to completion on a private io_context (synchronous use).
+  value_type run_coroutine_here(const entry& handler, Context& context, const value_type* params) {
+    asio::io_context io;
+    std::exception_ptr failure;
+    value_type result;
+    // The Context outlives the run: the shared_ptr does not own it.
+    std::shared_ptr<Context> borrowed(std::shared_ptr<Context>(), &context);
+    handler.spawn(borrowed, params, io.get_executor(), [&](std::exception_ptr e, value_type v) {
+      failure = e;
+      result = std::move(v);
+    });
+    io.run();
+    if (failure) std::rethrow_exception(failure);
+    return result;
+  }
+#endif
 
   bool handle_batch(const value_type& batch, Context& context, std::string& out) {
     const std::size_t n = traits::size(batch);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -29,6 +30,15 @@ struct Options {
   std::size_t max_concurrent_requests = 8;
   // Whether notification handlers may run concurrently (they run in arrival order by default).
   bool concurrent_notification_handling = false;
+  // Most bytes queued for sending per connection: past it, call and notify fail with
+  // errc::backpressure, and the connection stops reading requests until the peer drains it.
+  std::size_t max_pending_outgoing_bytes = 64 * 1024 * 1024;
+  // Requests and notifications received but not yet handled, per connection: past it, the
+  // connection stops reading until handlers catch up (a peer cannot queue work without bound).
+  std::size_t max_pending_requests = 1024;
+  // EventLoop only: where handlers run, e.g. [&pool](auto task) { asio::post(pool, task); }
+  // for handlers that block. Empty: on the connection's io_context.
+  std::function<void(std::function<void()>)> handler_runner;
   // Where log lines go (nothing by default; stderr_log_sink() is ready to use).
   bsonrpc::log_sink log;
   // Rewrites log lines before the sink sees them, e.g. to redact secrets.

@@ -11,6 +11,8 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <type_traits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,10 +91,11 @@ BSONRPC_SERVICE(Services,
   BSONRPC_REQUEST(boom),
   BSONRPC_REQUEST(echo, value))
 
-template <class Codec, class Framing, class Transport>
+template <class Codec, class Framing, class Transport, class Executor = bsonrpc::Threads>
 struct setup {
-  using rpc = bsonrpc::Rpc<Codec, Framing>;
+  using rpc = bsonrpc::Rpc<Codec, Framing, Executor>;
   using transport = Transport;
+  static constexpr bool event_loop = std::is_same_v<Executor, bsonrpc::EventLoop>;
 };
 
 using json_rfc7464_tcp = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::tcp_transport>;
@@ -104,19 +107,49 @@ using bson_unix = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::test:
 using json_tls = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::tls_transport>;
 using bson_tls = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::test::tls_transport>;
 
+// The same over the EventLoop executor: one thread runs the io_context, and handlers that
+// block (they sleep, or call the peer and wait) are posted to a thread pool.
+using loop = bsonrpc::EventLoop;
+using loop_json_rfc7464_tcp = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::tcp_transport, loop>;
+using loop_json_netstring_tcp = setup<bsonrpc::JsonCodec, bsonrpc::Netstring, bsonrpc::test::tcp_transport, loop>;
+using loop_json_frameless_tcp = setup<bsonrpc::JsonCodec, bsonrpc::Frameless, bsonrpc::test::tcp_transport, loop>;
+using loop_bson_tcp = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::test::tcp_transport, loop>;
+using loop_json_unix = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::unix_transport, loop>;
+using loop_bson_unix = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::test::unix_transport, loop>;
+using loop_json_tls = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::tls_transport, loop>;
+using loop_bson_tls = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::test::tls_transport, loop>;
+
 // Two connected endpoints, each with its own services.
 template <class Setup>
 struct pair {
-  asio::io_context io;
   Services server_services;
   Services client_services;
+  asio::thread_pool handler_pool{8};
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread loop_thread;
   std::unique_ptr<typename Setup::rpc> server;
   std::unique_ptr<typename Setup::rpc> client;
 
   explicit pair(bsonrpc::Options options = {}) {
     auto [s, c] = Setup::transport::connect(io);
+    if constexpr (Setup::event_loop) {
+      options.handler_runner = [this](std::function<void()> task) {
+        asio::post(handler_pool, std::move(task));
+      };
+      work.emplace(io.get_executor());
+      loop_thread = std::thread([this] { io.run(); });
+    }
     server = std::make_unique<typename Setup::rpc>(std::move(s), server_services, options);
     client = std::make_unique<typename Setup::rpc>(std::move(c), client_services, options);
+  }
+
+  ~pair() {
+    client.reset();
+    server.reset();
+    work.reset();
+    if (loop_thread.joinable()) loop_thread.join();
+    handler_pool.join();
   }
 };
 
@@ -124,7 +157,9 @@ struct pair {
 
 #define IT_ALL_SETUPS                                                                        \
   it::json_rfc7464_tcp, it::json_netstring_tcp, it::json_frameless_tcp, it::bson_tcp,       \
-      it::json_unix, it::bson_unix, it::json_tls, it::bson_tls
+      it::json_unix, it::bson_unix, it::json_tls, it::bson_tls, it::loop_json_rfc7464_tcp,   \
+      it::loop_json_netstring_tcp, it::loop_json_frameless_tcp, it::loop_bson_tcp,           \
+      it::loop_json_unix, it::loop_bson_unix, it::loop_json_tls, it::loop_bson_tls
 
 TEMPLATE_TEST_CASE("rpc: a request over a real socket returns its result", "[rpc][integration]",
                    IT_ALL_SETUPS) {
@@ -269,7 +304,8 @@ TEMPLATE_TEST_CASE("rpc: many threads calling at once each get their own results
 
 TEMPLATE_TEST_CASE("rpc: a batch with requests, notifications and unknown methods",
                    "[rpc][integration][batch]", it::json_rfc7464_tcp, it::json_netstring_tcp,
-                   it::json_frameless_tcp, it::json_unix, it::json_tls) {
+                   it::json_frameless_tcp, it::json_unix, it::json_tls, it::loop_json_rfc7464_tcp,
+                   it::loop_json_frameless_tcp, it::loop_json_tls) {
   it::pair<TestType> p;
   bsonrpc::Batch batch;
   batch.request("echo_times", "-hello-", 2)

@@ -24,6 +24,7 @@ class recording_context : public Context {
   bool aborted = false;
   bool closing = false;
   std::any info;
+  asio::io_context io;
 
   value call_value(std::string_view method, std::optional<value> params,
                    timeout_type) override {
@@ -35,6 +36,19 @@ class recording_context : public Context {
   void notify_value(std::string_view method, std::optional<value> params) override {
     sent_messages.push_back({std::string(method), std::move(params), false});
   }
+  std::int64_t start_call_value(std::string_view method, std::optional<value> params,
+                                std::function<void(detail::call_outcome<value>)> done) override {
+    detail::call_outcome<value> outcome;
+    try {
+      outcome.result = call_value(method, std::move(params), std::nullopt);
+    } catch (...) {
+      outcome.error = std::current_exception();
+    }
+    done(std::move(outcome));
+    return 0;
+  }
+  void cancel_call(std::int64_t) override {}
+  asio::any_io_executor get_executor() override { return io.get_executor(); }
   void abort() override { aborted = true; }
   void close_after_response() override { closing = true; }
   const std::any& client_info() const override { return info; }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/dispatcher.hpp>
@@ -33,17 +34,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace bsonrpc::detail {
-
-template <class V>
-struct call_outcome {
-  V result;
-  std::exception_ptr error;  // set instead of result: the peer's error, or why the call ended
-};
 
 inline std::uint64_t next_connection_id() {
   static std::atomic<std::uint64_t> counter{0};
@@ -80,6 +76,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::uint64_t id() const noexcept { return id_; }
   const std::any& client_info() const noexcept { return client_info_; }
   typename Executor::runtime& runtime() noexcept { return runtime_; }
+  // The executor of the stream (its io_context), where completions are posted by default.
+  asio::any_io_executor io_executor() const { return stream_->strand().get_inner_executor(); }
+  any_stream::strand_type& strand() noexcept { return stream_->strand(); }
 
   // Starts reading; services must be registered before.
   void start() {
@@ -102,8 +101,28 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       if (closed_) throw connection_closed();
       pending_.emplace(id, std::move(done));
     }
-    if (!send(std::move(framed))) fail_call(id, std::make_exception_ptr(connection_closed()));
+    try {
+      if (!send(std::move(framed), false, true))
+        fail_call(id, std::make_exception_ptr(connection_closed()));
+    } catch (...) {
+      forget_call(id);
+      throw;
+    }
     return id;
+  }
+
+  // Ends a pending call now with `why` (a cancellation, a timeout); false if already ended.
+  bool fail_call(std::int64_t id, std::exception_ptr why) {
+    completion done;
+    {
+      std::lock_guard lock(calls_mutex_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return false;
+      done = std::move(it->second);
+      pending_.erase(it);
+    }
+    done({value_type(), why});
+    return true;
   }
 
   // Forgets a pending call (after a timeout or a cancellation); a late response is logged.
@@ -115,7 +134,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   void send_notification(std::string_view method, std::optional<value_type> params) {
     std::string framed = frame(detail::make_request<Codec>(
         method, params ? &*params : nullptr, nullptr, options_.no_arguments_presentation));
-    if (!send(std::move(framed))) throw connection_closed();
+    if (!send(std::move(framed), false, true)) throw connection_closed();
   }
 
   // Sends an already built message (a batch): its requests' ids must be registered first.
@@ -125,7 +144,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     pending_.emplace(id, std::move(done));
   }
   std::int64_t reserve_call_id() { return next_call_id_.fetch_add(1, std::memory_order_relaxed); }
-  bool send_message(const value_type& message) { return send(frame(message)); }
+  bool send_message(const value_type& message) { return send(frame(message), false, true); }
 
   // Closes the stream; every pending call fails with connection_closed. Any thread.
   void close() {
@@ -176,6 +195,12 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       owner_.send_notification(method, std::move(p));
     }
     timeout_type default_timeout() const override { return owner_.options_.default_timeout; }
+    std::int64_t start_call_value(std::string_view method, std::optional<value> params,
+                                  std::function<void(call_outcome<value>)> done) override {
+      return owner_.start_call_neutral(method, std::move(params), std::move(done));
+    }
+    void cancel_call(std::int64_t id) override { owner_.cancel_call(id); }
+    asio::any_io_executor get_executor() override { return owner_.io_executor(); }
     void abort() override { aborted = true; }
     void close_after_response() override { close_after = true; }
     const std::any& client_info() const override { return owner_.client_info_; }
@@ -191,6 +216,29 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   connection_stats stats() const {
     return {requests_.load(), notifications_.load(), errors_sent_.load()};
+  }
+
+  // Starts a call through neutral values (used by Context and caller).
+  std::int64_t start_call_neutral(std::string_view method, std::optional<value> params,
+                                  std::function<void(call_outcome<value>)> done) {
+    std::optional<value_type> p;
+    if (params) p = traits::from_neutral(*params);
+    return start_call(method, std::move(p), [done = std::move(done)](call_outcome<value_type> o) {
+      call_outcome<value> neutral;
+      neutral.error = o.error;
+      if (!o.error) {
+        try {
+          neutral.result = traits::to_neutral(o.result);
+        } catch (...) {
+          neutral.error = std::current_exception();
+        }
+      }
+      done(std::move(neutral));
+    });
+  }
+
+  void cancel_call(std::int64_t id) {
+    fail_call(id, std::make_exception_ptr(std::system_error(asio::error::operation_aborted)));
   }
 
   // A blocking call through neutral values (used by Context and caller).
@@ -213,7 +261,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       if (o.error) promise->set_exception(o.error);
       else promise->set_value(std::move(o.result));
     });
-    auto blocked = runtime_.blocking_scope();
+    [[maybe_unused]] auto blocked = runtime_.blocking_scope();
     if (timeout && future.wait_for(*timeout) == std::future_status::timeout) {
       if (forget_call(id)) throw timeout_error();
     }
@@ -233,10 +281,15 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   }
 
   // Queues framed bytes; false if the connection is closed. One write drains the whole queue.
-  bool send(std::string framed, bool close_when_flushed = false) {
+  // A `limited` send (a call or notification of ours) refuses to grow the queue past
+  // max_pending_outgoing_bytes; replies are never refused: reading pauses instead.
+  bool send(std::string framed, bool close_when_flushed = false, bool limited = false) {
     {
       std::lock_guard lock(out_mutex_);
       if (closed_flag()) return false;
+      if (limited && outbox_.size() + framed.size() > options_.max_pending_outgoing_bytes &&
+          !outbox_.empty())
+        throw error(errc::backpressure, "too much outgoing data queued on this connection");
       if (outbox_.empty()) outbox_ = std::move(framed);
       else outbox_.append(framed);
       if (close_when_flushed) close_when_flushed_ = true;
@@ -287,6 +340,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                            }
                            if (close_now) self->close();
                            else if (more) self->write_queued();
+                           else self->resume_reading();
                          });
   }
 
@@ -314,7 +368,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     }
     filled_ += n;
     try {
-      while (!closed_flag()) {
+      while (!closed_flag() && !must_pause()) {
         const std::string_view unread(buffer_.data() + begin_, filled_ - begin_);
         auto found = framing_.extract(unread, options_.max_message_bytes);
         if (!found) break;
@@ -331,7 +385,28 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       finish_reading();
       return;
     }
+    if (must_pause()) {
+      reading_paused_ = true;  // resume_reading() picks up once the backlog shrinks
+      return;
+    }
     read_more();
+  }
+
+  // Whether the peer is ahead of us: too many unanswered requests or too many unsent bytes.
+  bool must_pause() {
+    {
+      std::lock_guard lock(state_mutex_);
+      if (in_flight_ >= options_.max_pending_requests) return true;
+    }
+    std::lock_guard lock(out_mutex_);
+    return outbox_.size() + writing_buffer_.size() > options_.max_pending_outgoing_bytes;
+  }
+
+  // On the strand: continues a paused read loop when the backlog allows it.
+  void resume_reading() {
+    if (!reading_paused_ || closed_flag() || must_pause()) return;
+    reading_paused_ = false;
+    on_read({}, 0);
   }
 
   void handle_message(std::string_view bytes) {
@@ -411,8 +486,18 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     begin_handler();
     auto self = this->shared_from_this();
     auto task = [self, doc, is_request] {
-      request_context context(*self);
       auto m = detail::classify<Codec>(*doc);
+#if defined(ASIO_HAS_CO_AWAIT)
+      if (self->engine_.is_coroutine(m)) {
+        auto context = std::make_shared<request_context>(*self);
+        self->engine_.start_async(m, context, self->io_executor(),
+                                  [self, context](std::optional<value_type> reply) {
+                                    self->finish_handler(*context, reply ? &*reply : nullptr);
+                                  });
+        return;
+      }
+#endif
+      request_context context(*self);
       if (is_request) {
         value_type reply = self->engine_.run_request(m, context);
         self->finish_handler(context, &reply);
@@ -439,9 +524,15 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     } else if (context.close_after) {
       if (!send(std::string(), true)) close();
     }
-    std::lock_guard lock(state_mutex_);
-    --in_flight_;
-    state_changed_.notify_all();
+    {
+      std::lock_guard lock(state_mutex_);
+      --in_flight_;
+      state_changed_.notify_all();
+    }
+    if (reading_paused_) {
+      auto self = this->shared_from_this();
+      asio::post(stream_->strand(), [self] { self->resume_reading(); });
+    }
   }
 
   void send_value(const value_type& reply, bool close_when_flushed) {
@@ -497,18 +588,6 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     done(std::move(outcome));
   }
 
-  void fail_call(std::int64_t id, std::exception_ptr why) {
-    completion done;
-    {
-      std::lock_guard lock(calls_mutex_);
-      auto it = pending_.find(id);
-      if (it == pending_.end()) return;
-      done = std::move(it->second);
-      pending_.erase(it);
-    }
-    done({value_type(), why});
-  }
-
   void fail_all_calls() {
     std::unordered_map<std::int64_t, completion> failed;
     {
@@ -545,6 +624,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::vector<char> buffer_;
   std::size_t begin_ = 0;
   std::size_t filled_ = 0;
+  std::atomic<bool> reading_paused_{false};
 
   // Writing.
   std::mutex out_mutex_;

@@ -27,7 +27,7 @@ class thread_pool {
     std::unique_lock lock(mutex_);
     if (stopping_) return;
     tasks_.push_back(std::move(task));
-    if (idle_ > 0) {
+    if (idle_ >= tasks_.size()) {  // enough sleepers for every queued task, woken or not
       wake_.notify_one();
     } else if (threads_.size() - blocked_ < max_threads_) {
       threads_.emplace_back([this] { work(); });
@@ -116,17 +116,18 @@ class thread_pool {
   bool stopping_ = false;
 };
 
-// Runs tasks one at a time, in order, on a pool (notifications, by default).
+// Runs tasks one at a time, in order, through `post` (notifications, by default).
 class serial_lane {
  public:
-  explicit serial_lane(thread_pool& pool) : pool_(pool) {}
+  explicit serial_lane(std::function<void(std::function<void()>)> post) : post_(std::move(post)) {}
 
   void post(std::function<void()> task) {
     std::unique_lock lock(mutex_);
     tasks_.push_back(std::move(task));
     if (draining_) return;
     draining_ = true;
-    pool_.post([this] { drain(); });
+    lock.unlock();
+    post_([this] { drain(); });
   }
 
  private:
@@ -143,7 +144,7 @@ class serial_lane {
     draining_ = false;
   }
 
-  thread_pool& pool_;
+  std::function<void(std::function<void()>)> post_;
   std::mutex mutex_;
   std::deque<std::function<void()>> tasks_;
   bool draining_ = false;

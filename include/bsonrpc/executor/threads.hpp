@@ -31,9 +31,12 @@ namespace bsonrpc {
 struct Threads {
   class runtime {
    public:
+    // The Rpc destructor waits for handlers and joins this runtime's threads.
+    static constexpr bool owns_threads = true;
+
     runtime(const asio::any_io_executor& io, const Options& options)
         : pool_(options.max_concurrent_requests),
-          notifications_(pool_),
+          notifications_([this](std::function<void()> task) { pool_.post(std::move(task)); }),
           concurrent_notifications_(options.concurrent_notification_handling) {
       if (const auto* ex = io.target<asio::io_context::executor_type>())
         io_context_ = &ex->context();

@@ -1,0 +1,70 @@
+// bsonrpc/executor/event_loop.hpp: EventLoop, every connection's I/O on an Asio io_context
+// the application runs, so one or a few threads serve thousands of connections.
+//
+// The library starts no thread. Reads and writes are asynchronous on a strand per
+// connection. Request handlers are posted to the stream's executor (with several threads
+// running the io_context they may run concurrently); notification handlers run one at a time
+// in arrival order unless Options::concurrent_notification_handling is set. Handlers that
+// block belong elsewhere: set Options::handler_runner to post them to an asio::thread_pool.
+// Blocking calls (call, batch_call) are refused on a thread running the io_context, since
+// they would wait for the loop they block: use async_call there, or a coroutine handler.
+#pragma once
+
+#include <bsonrpc/detail/thread_pool.hpp>
+#include <bsonrpc/options.hpp>
+
+#include <asio.hpp>
+
+#include <functional>
+#include <utility>
+
+namespace bsonrpc {
+
+struct EventLoop {
+  class runtime {
+   public:
+    // Nothing to join: the Rpc destructor closes the connection and returns at once; the
+    // connection's state lives until its last pending operation on the loop completes.
+    static constexpr bool owns_threads = false;
+
+    runtime(const asio::any_io_executor& io, const Options& options)
+        : io_(io),
+          runner_(options.handler_runner),
+          notifications_([this](std::function<void()> task) { post_request(std::move(task)); }),
+          concurrent_notifications_(options.concurrent_notification_handling) {}
+    runtime(const runtime&) = delete;
+    runtime& operator=(const runtime&) = delete;
+
+    void start(const std::function<bool()>&) {}
+
+    void post_request(std::function<void()> task) {
+      if (runner_) runner_(std::move(task));
+      else asio::post(io_, std::move(task));
+    }
+
+    void post_notification(std::function<void()> task) {
+      if (concurrent_notifications_) post_request(std::move(task));
+      else notifications_.post(std::move(task));
+    }
+
+    struct no_scope {};
+    no_scope blocking_scope() const { return {}; }
+
+    // Whether the calling thread runs the io_context (where a blocking wait deadlocks).
+    bool on_io_thread() const noexcept {
+      if (const auto* ex = io_.target<asio::io_context::executor_type>())
+        return ex->running_in_this_thread();
+      return false;
+    }
+    bool on_handler_thread() const noexcept { return false; }
+    void join() {}
+
+   private:
+    asio::any_io_executor io_;
+    std::function<void(std::function<void()>)> runner_;
+    detail::serial_lane notifications_;
+    bool concurrent_notifications_;
+  };
+};
+
+}  // namespace bsonrpc
