@@ -356,3 +356,12 @@ TEST_CASE("rpc: JSON values come back from an echo unchanged", "[rpc][integratio
       R"({"big": 18446744073709551615, "neg": -9223372036854775808, "f": 0.1, "s": "h\u00e9 \ud83d\ude00", "n": null, "a": [1, [2, {"x": true}]]})");
   CHECK(p.client->call<nlohmann::json>("echo", sample) == sample);
 }
+
+TEMPLATE_TEST_CASE("rpc: what was sent before close() still reaches the peer",
+                   "[rpc][integration][lifecycle]", IT_ALL_SETUPS) {
+  it::pair<TestType> p;
+  for (int i = 0; i < 50; ++i) p.client->notify("report_progress", std::to_string(i));
+  p.client->close();
+  CHECK(p.server_services.wait_progress(50).size() == 50);
+  CHECK(p.server->join(10s));
+}

@@ -146,20 +146,18 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::int64_t reserve_call_id() { return next_call_id_.fetch_add(1, std::memory_order_relaxed); }
   bool send_message(const value_type& message) { return send(frame(message), false, true); }
 
-  // Closes the stream; every pending call fails with connection_closed. Any thread.
+  // Closes the connection; every pending call fails with connection_closed at once. What was
+  // already queued for sending (say, a notification just before close()) is still written,
+  // for at most close_linger, then the stream shuts down. Any thread.
   void close() {
     {
       std::lock_guard lock(calls_mutex_);
       if (closed_) return;
       closed_ = true;
     }
-    {
-      std::lock_guard lock(out_mutex_);
-      outbox_.clear();
-    }
     fail_all_calls();
     auto self = this->shared_from_this();
-    asio::post(stream_->strand(), [self] { self->shutdown_stream(); });
+    asio::post(stream_->strand(), [self] { self->shutdown_when_flushed(); });
   }
 
   bool is_closed() const {
@@ -339,7 +337,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                              }
                            }
                            if (close_now) self->close();
-                           else if (more) self->write_queued();
+                           if (more) self->write_queued();
+                           else if (self->closed_flag()) self->shutdown_when_flushed();
                            else self->resume_reading();
                          });
   }
@@ -598,7 +597,33 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     for (auto& [id, done] : failed) done({value_type(), why});
   }
 
+  static constexpr std::chrono::seconds close_linger{2};
+
+  // On the strand: shuts down now if nothing is being written, else once the writes finish
+  // (write_queued() calls back here) or close_linger has passed.
+  void shutdown_when_flushed() {
+    if (stream_closed_) return;
+    bool flushing = false;
+    {
+      std::lock_guard lock(out_mutex_);
+      flushing = writing_;
+    }
+    if (!flushing) {
+      shutdown_stream();
+      return;
+    }
+    if (linger_) return;
+    linger_ = std::make_unique<asio::steady_timer>(stream_->strand(), close_linger);
+    auto self = this->shared_from_this();
+    linger_->async_wait([self](std::error_code ec) {
+      if (!ec) self->shutdown_stream();
+    });
+  }
+
   void shutdown_stream() {
+    if (stream_closed_) return;
+    stream_closed_ = true;
+    if (linger_) linger_->cancel();
     stream_->shutdown();
     stream_->close();
   }
@@ -625,6 +650,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::size_t begin_ = 0;
   std::size_t filled_ = 0;
   std::atomic<bool> reading_paused_{false};
+  bool stream_closed_ = false;                // strand only
+  std::unique_ptr<asio::steady_timer> linger_;  // strand only
 
   // Writing.
   std::mutex out_mutex_;

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <system_error>
 #include <utility>
 
@@ -37,7 +38,14 @@ template <class Stream>
 class stream_adapter final : public any_stream {
  public:
   explicit stream_adapter(Stream&& stream)
-      : stream_(std::move(stream)), strand_(asio::any_io_executor(stream_.get_executor())) {}
+      : stream_(std::move(stream)), strand_(asio::any_io_executor(stream_.get_executor())) {
+    // RPC messages are small and latency-bound: never hold them back for Nagle's algorithm.
+    using lowest = std::decay_t<decltype(stream_.lowest_layer())>;
+    if constexpr (std::is_same_v<typename lowest::protocol_type, asio::ip::tcp>) {
+      std::error_code ignored;
+      stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+  }
 
   strand_type& strand() noexcept override { return strand_; }
 

@@ -1,0 +1,89 @@
+# End-to-end tests of the example programs over real sockets (scripts in tests/examples/).
+# Every server listens on port 0 and is found through its `listening on` line. The scripts
+# run with /usr/bin/python3 (Debian's, which has the `bson` module); without it they skip.
+if(NOT BSONRPC_BUILD_EXAMPLES)
+  return()
+endif()
+
+set(example_scripts ${CMAKE_CURRENT_SOURCE_DIR}/examples)
+set(example_work ${CMAKE_CURRENT_BINARY_DIR}/examples-work)
+set(example_python /usr/bin/python3)
+set(server $<TARGET_FILE:bsonrpc-server>)
+set(client $<TARGET_FILE:bsonrpc-client>)
+
+# add_example_test(NAME name [FIXTURES fixture] [TIMEOUT s] COMMAND script args...)
+function(add_example_test)
+  cmake_parse_arguments(arg "" "NAME;FIXTURES;TIMEOUT" "COMMAND" ${ARGN})
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 30)
+  endif()
+  if(EXISTS ${example_python})
+    add_test(NAME ${arg_NAME} COMMAND ${example_python} ${arg_COMMAND})
+  else()  # reported as skipped, not failed
+    add_test(NAME ${arg_NAME} COMMAND sh -c "echo 'SKIP: ${example_python} not found'; exit 77")
+  endif()
+  set_tests_properties(${arg_NAME} PROPERTIES TIMEOUT ${arg_TIMEOUT} SKIP_RETURN_CODE 77)
+  if(arg_FIXTURES)
+    set_tests_properties(${arg_NAME} PROPERTIES FIXTURES_REQUIRED ${arg_FIXTURES})
+  endif()
+endfunction()
+
+add_example_test(NAME "examples: the quickstart client gets the swapped string from the quickstart server"
+  COMMAND ${example_scripts}/pair.py quickstart
+          $<TARGET_FILE:quickstart-server> $<TARGET_FILE:quickstart-client>)
+add_example_test(NAME "examples: the features client gets the batch, Stage 1 and 2 and 24 from the features server"
+  COMMAND ${example_scripts}/pair.py features
+          $<TARGET_FILE:features-server> $<TARGET_FILE:features-client>)
+
+add_example_test(NAME "examples: generate a throwaway CA, server and client certificate with openssl"
+  COMMAND ${example_scripts}/make_certs.py ${example_work}/certs)
+set_tests_properties("examples: generate a throwaway CA, server and client certificate with openssl"
+  PROPERTIES FIXTURES_SETUP example_certs)
+
+foreach(variant IN ITEMS "json;rfc7464" "json;netstring" "json;frameless" "bson;rfc7464")
+  list(GET variant 0 codec)
+  list(GET variant 1 framing)
+  if(codec STREQUAL "bson")
+    set(label "bson")
+  else()
+    set(label "json ${framing}")
+  endif()
+  add_example_test(NAME "examples: bsonrpc-client runs every action against bsonrpc-server over TCP (${label})"
+    COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+            --codec ${codec} --framing ${framing} --transport tcp)
+  add_example_test(NAME "conformance: bsonrpc-server answers every service over raw frames (${label})"
+    COMMAND ${example_scripts}/conformance.py ${server} --codec ${codec} --framing ${framing})
+endforeach()
+
+add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (json)"
+  FIXTURES example_certs
+  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+          --transport tls --certs ${example_work}/certs)
+add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (bson)"
+  FIXTURES example_certs
+  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+          --codec bson --transport tls --certs ${example_work}/certs)
+add_example_test(NAME "examples: mutual TLS accepts a client certificate signed by the CA and refuses a client without one"
+  FIXTURES example_certs
+  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+          --transport mtls --certs ${example_work}/certs)
+add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over a Unix socket"
+  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+          --framing netstring --transport unix)
+add_example_test(NAME "examples: bsonrpc-server listens on [::1] and prints the IPv6 address"
+  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+          --codec bson --transport ipv6)
+
+add_example_test(NAME "conformance: bsonrpc-server exits 0 on SIGTERM and SIGINT after answering in-flight requests"
+  COMMAND ${example_scripts}/lifecycle.py signals ${server})
+add_example_test(NAME "conformance: bsonrpc-server and bsonrpc-client reject bad command lines with exit code 2"
+  COMMAND ${example_scripts}/lifecycle.py bad-flags ${server} ${client} ${example_work})
+add_example_test(NAME "conformance: a TLS client that never handshakes stalls nobody"
+  FIXTURES example_certs
+  COMMAND ${example_scripts}/lifecycle.py stalled-handshake ${server} ${example_work}/certs)
+add_example_test(NAME "conformance: bsonrpc-client fails in one line with exit 1 on an unreachable peer or a timeout"
+  COMMAND ${example_scripts}/lifecycle.py client-failures ${server} ${client})
+add_example_test(NAME "conformance: --max-message-bytes refuses a larger message and keeps serving others"
+  COMMAND ${example_scripts}/lifecycle.py max-message-bytes ${server})
+add_example_test(NAME "conformance: bsonrpc-server releases the threads and descriptors of closed connections"
+  COMMAND ${example_scripts}/lifecycle.py reaping ${server})

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Process-level behaviour of bsonrpc-server and bsonrpc-client from CONFORMANCE.md: signals,
+exit codes, bad command lines, TLS handshakes that never come, message size limits.
+
+usage:
+  lifecycle.py signals SERVER
+  lifecycle.py bad-flags SERVER CLIENT WORKDIR
+  lifecycle.py stalled-handshake SERVER CERTDIR
+  lifecycle.py client-failures SERVER CLIENT
+  lifecycle.py max-message-bytes SERVER
+  lifecycle.py reaping SERVER
+"""
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import CheckFailed, Server, check, equal, run  # noqa: E402
+
+
+def frame(message):
+    """One JSON-RPC message in RFC 7464 framing (the server's default)."""
+    return b"\x1e" + json.dumps(message).encode() + b"\n"
+
+
+def request(method, params, id):
+    return frame({"jsonrpc": "2.0", "method": method, "params": params, "id": id})
+
+
+def connect(address, timeout=5.0):
+    host, port = address.rsplit(":", 1)
+    return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+
+
+def read_message(sock, timeout=5.0):
+    """The next RFC 7464 message, or None if the connection closes first."""
+    sock.settimeout(timeout)
+    data = b""
+    while not data.endswith(b"\n"):
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout) as e:
+            if isinstance(e, socket.timeout):
+                raise CheckFailed(f"no message within {timeout} s")
+            return None
+        if not chunk:
+            return None
+        data += chunk
+    return json.loads(data[1:-1])
+
+
+def is_closed(sock, timeout=3.0):
+    try:
+        return read_message(sock, timeout) is None
+    except CheckFailed:
+        return False
+
+
+def signals(server_bin):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        name = signal.Signals(sig).name
+        with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+            c = connect(server.address)
+            c.sendall(request("sleep_ms", [400], 1))
+            time.sleep(0.1)
+            started = time.monotonic()
+            server.proc.send_signal(sig)
+            time.sleep(0.1)
+            refused = False
+            try:
+                connect(server.address, timeout=1).close()
+            except OSError:
+                refused = True
+            check(f"{name}: the server stops accepting at once", refused)
+            r = read_message(c)
+            equal(f"{name}: the in-flight sleep_ms(400) is still answered",
+                  (r or {}).get("id"), 1)
+            check(f"{name}: then the connection is closed", is_closed(c))
+            code = server.terminate(sig=0, timeout=10)
+            equal(f"{name}: the server exits 0", code, 0)
+            check(f"{name}: shutdown took under 3 s", time.monotonic() - started < 3)
+    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+        idle = [connect(server.address) for _ in range(3)]
+        equal("SIGTERM with idle connections: exit 0", server.terminate(), 0)
+        check("SIGTERM closes the idle connections", all(is_closed(c) for c in idle))
+
+
+def bad_flags(server_bin, client_bin, work):
+    os.makedirs(work, exist_ok=True)
+    bad_batch = f"{work}/bad-batch.json"
+    with open(bad_batch, "w") as f:
+        f.write('[{"params": [1]}]')
+    server_cases = [
+        [],
+        ["--listen"],
+        ["--listen", "nonsense"],
+        ["--listen", "127.0.0.1:99999"],
+        ["--listen", "::1:80"],
+        ["--listen", "127.0.0.1:0", "--codec", "xml"],
+        ["--listen", "127.0.0.1:0", "--framing", "lines"],
+        ["--listen", "127.0.0.1:0", "--executor", "fibers"],
+        ["--listen", "127.0.0.1:0", "--max-message-bytes", "0"],
+        ["--listen", "127.0.0.1:0", "--max-message-bytes", "12k"],
+        ["--listen", "127.0.0.1:0", "--tls-cert", "x.pem"],
+        ["--listen", "127.0.0.1:0", "--tls-client-ca", "ca.pem"],
+        ["--listen", "127.0.0.1:0", "--tls-cert", f"{work}/none.pem", "--tls-key", f"{work}/none.key"],
+        ["--listen", "127.0.0.1:0", "--frobnicate"],
+    ]
+    for args in server_cases:
+        code, out, err = run([server_bin, *args], timeout=10)
+        check(f"bsonrpc-server {' '.join(args) or '(no arguments)'}: exit 2 with one line on stderr",
+              code == 2 and out == "" and len(err.strip().splitlines()) == 1, (code, out, err))
+    client_cases = [
+        [],
+        ["--connect", "127.0.0.1:1", "--call"],
+        ["--connect", "127.0.0.1:1", "--call", "echo", "[1"],
+        ["--connect", "127.0.0.1:1", "--call", "echo", "5"],
+        ["--connect", "127.0.0.1:1", "--call", "echo", "--notify", "x"],
+        ["--connect", "127.0.0.1:1", "--notify", "x", "--repeat", "2"],
+        ["--connect", "127.0.0.1:1", "--call", "echo", "--repeat", "0"],
+        ["--connect", "127.0.0.1:1", "--timeout-ms", "soon"],
+        ["--connect", "127.0.0.1:1", "--batch", f"{work}/no-such-file.json"],
+        ["--connect", "127.0.0.1:1", "--batch", bad_batch],
+        ["--connect", "127.0.0.1:1", "--codec", "yaml"],
+        ["--connect", "127.0.0.1:1", "--tls-cert", "c.pem"],
+        ["--connect", "127.0.0.1:1", "--tls-ca", f"{work}/none.pem", "--call", "echo"],
+    ]
+    for args in client_cases:
+        code, out, err = run([client_bin, *args], timeout=10)
+        check(f"bsonrpc-client {' '.join(args) or '(no arguments)'}: exit 2 with one line on stderr",
+              code == 2 and out == "" and len(err.strip().splitlines()) == 1, (code, out, err))
+
+    with Server([server_bin, "--listen", "127.0.0.1:0", "--executor", "asio"]) as server:
+        code, out, err = run([client_bin, "--connect", server.address, "--executor", "asio",
+                              "--call", "echo", "[1]"])
+        equal("--executor asio is accepted by both programs", (code, out), (0, "1\n"))
+        code, out, err = run([server_bin, "--listen", server.address], timeout=10)
+        check("an address in use: exit 1 (not a usage error), one line",
+              code == 1 and len(err.strip().splitlines()) == 1, (code, err))
+        equal("the first server still exits 0", server.terminate(), 0)
+
+
+def stalled_handshake(server_bin, certs):
+    argv = [server_bin, "--listen", "127.0.0.1:0", "--tls-cert", f"{certs}/server.pem",
+            "--tls-key", f"{certs}/server.key"]
+    with Server(argv) as server:
+        stalled = [connect(server.address) for _ in range(5)]
+        half = connect(server.address)
+        half.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, then nothing
+        tls = ssl.create_default_context(cafile=f"{certs}/ca.pem")
+        started = time.monotonic()
+        with tls.wrap_socket(connect(server.address), server_hostname="localhost") as s:
+            s.sendall(request("echo", ["through TLS"], 1))
+            r = read_message(s)
+        elapsed = time.monotonic() - started
+        equal("a TLS client is served while 6 others stall their handshakes",
+              (r or {}).get("result"), "through TLS")
+        check(f"... promptly ({elapsed * 1000:.0f} ms)", elapsed < 2)
+        equal("SIGTERM with stalled handshakes: exit 0", server.terminate(), 0)
+        for s in stalled + [half]:
+            s.close()
+
+
+def client_failures(server_bin, client_bin):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    free_port = probe.getsockname()[1]
+    probe.close()
+    for target in (f"127.0.0.1:{free_port}", "unix:/nonexistent/bsonrpc.sock"):
+        code, out, err = run([client_bin, "--connect", target, "--call", "echo", "[1]"])
+        check(f"connecting to {target} nobody serves: exit 1 with one line",
+              code == 1 and out == "" and len(err.strip().splitlines()) == 1, (code, err))
+
+    # A peer that accepts and reads but never answers.
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen()
+    accepted = []
+
+    def swallow():
+        s, _ = mute.accept()
+        accepted.append(s)
+        s.settimeout(10)
+        try:
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=swallow, daemon=True).start()
+    started = time.monotonic()
+    code, out, err = run([client_bin, "--connect", f"127.0.0.1:{mute.getsockname()[1]}",
+                          "--timeout-ms", "300", "--call", "echo", "[1]"])
+    elapsed = time.monotonic() - started
+    check("a peer that never answers: exit 1 with one line after --timeout-ms",
+          code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "timed out" in err,
+          (code, err))
+    check(f"... without waiting much longer ({elapsed * 1000:.0f} ms)", elapsed < 3)
+    mute.close()
+    for s in accepted:
+        s.close()
+
+    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+        code, out, err = run([client_bin, "--connect", server.address, "--timeout-ms", "200",
+                              "--call", "sleep_ms", "[2000]"])
+        check("a call slower than --timeout-ms: exit 1 with one line",
+              code == 1 and len(err.strip().splitlines()) == 1, (code, err))
+        equal("the server still exits 0", server.terminate(), 0)
+
+
+def max_message_bytes(server_bin):
+    with Server([server_bin, "--listen", "127.0.0.1:0", "--max-message-bytes", "1000"]) as server:
+        fine, big = connect(server.address), connect(server.address)
+        fine.sendall(request("echo", ["x" * 900], 1))
+        equal("a message under --max-message-bytes is served",
+              (read_message(fine) or {}).get("result"), "x" * 900)
+        big.sendall(request("echo", ["x" * 2000], 2))
+        check("a message over --max-message-bytes closes that connection", is_closed(big))
+        fine.sendall(request("echo", ["still"], 3))
+        equal("other connections keep working", (read_message(fine) or {}).get("result"), "still")
+        equal("the server exits 0", server.terminate(), 0)
+
+
+def reaping(server_bin):
+    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+        pid = server.proc.pid
+
+        def usage():
+            return (len(os.listdir(f"/proc/{pid}/task")), len(os.listdir(f"/proc/{pid}/fd")))
+
+        warm = connect(server.address)
+        warm.sendall(request("echo", [0], 0))
+        read_message(warm)
+        warm.close()
+        time.sleep(1.2)  # the server reaps closed connections twice a second
+        base = usage()
+        peak = base
+        for _ in range(3):
+            conns = [connect(server.address) for _ in range(20)]
+            for i, c in enumerate(conns):
+                c.sendall(request("sleep_ms", [5], i))
+            for c in conns:
+                read_message(c)
+            peak = max(peak, usage())
+            for c in conns:
+                c.close()
+        check(f"20 open connections use threads and descriptors (base {base}, peak {peak})",
+              peak[0] > base[0] + 20 and peak[1] >= base[1] + 20)
+        deadline = time.monotonic() + 5
+        while usage() > base and time.monotonic() < deadline:
+            time.sleep(0.1)
+        equal("threads and file descriptors of closed connections are released", usage(), base)
+        equal("the server exits 0", server.terminate(), 0)
+
+
+def main():
+    mode, args = sys.argv[1], sys.argv[2:]
+    {"signals": signals, "bad-flags": bad_flags, "stalled-handshake": stalled_handshake,
+     "client-failures": client_failures, "max-message-bytes": max_message_bytes, "reaping": reaping}[mode](*args)
+
+
+if __name__ == "__main__":
+    harness.main(main)
