@@ -23,6 +23,7 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <cstdint>
@@ -267,8 +268,6 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   }
 
  private:
-  static constexpr std::size_t read_chunk = 64 * 1024;
-
   std::string frame(const value_type& message) const {
     thread_local std::string scratch;
     scratch.clear();
@@ -343,14 +342,27 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                          });
   }
 
+  // An idle connection holds a small buffer; it doubles while reads fill it (bursts, large
+  // messages) and shrinks back once everything in it has been handled.
+  static constexpr std::size_t initial_buffer = 2048;
+  static constexpr std::size_t idle_buffer_limit = 64 * 1024;
+
   void read_more() {
-    if (buffer_.size() - filled_ < read_chunk / 4) {
+    if (begin_ == filled_) {
+      begin_ = filled_ = 0;
+      if (buffer_.size() > idle_buffer_limit && !last_read_filled_) {
+        buffer_.resize(initial_buffer);
+        buffer_.shrink_to_fit();
+      }
+    }
+    if (last_read_filled_ || buffer_.size() - filled_ < initial_buffer / 4) {
       if (begin_ > 0) {  // drop consumed bytes before growing
         std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
         filled_ -= begin_;
         begin_ = 0;
       }
-      if (buffer_.size() - filled_ < read_chunk / 4) buffer_.resize(buffer_.size() + read_chunk);
+      if (last_read_filled_ || buffer_.size() - filled_ < initial_buffer / 4)
+        buffer_.resize(std::max(initial_buffer, buffer_.size() * 2));
     }
     auto self = this->shared_from_this();
     stream_->async_read_some(
@@ -365,6 +377,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       finish_reading();
       return;
     }
+    last_read_filled_ = n > 0 && filled_ + n == buffer_.size();
     filled_ += n;
     try {
       while (!closed_flag() && !must_pause()) {
@@ -650,6 +663,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::size_t begin_ = 0;
   std::size_t filled_ = 0;
   std::atomic<bool> reading_paused_{false};
+  bool last_read_filled_ = false;
   bool stream_closed_ = false;                // strand only
   std::unique_ptr<asio::steady_timer> linger_;  // strand only
 
