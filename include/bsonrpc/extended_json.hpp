@@ -279,7 +279,10 @@ class reader {
     regex out{pattern.template get<std::string>(), options.template get<std::string>()};
     if (has_nul(out.pattern) || has_nul(out.options))
       throw conversion_error("a BSON regular expression cannot contain a NUL byte");
-    std::sort(out.options.begin(), out.options.end());  // canonical BSON sorts the flags
+    // Canonical BSON sorts the flags, all ASCII; sorting the bytes of other UTF-8 would break it.
+    const auto is_ascii = [](char c) { return static_cast<unsigned char>(c) < 0x80; };
+    if (std::all_of(out.options.begin(), out.options.end(), is_ascii))
+      std::sort(out.options.begin(), out.options.end());
     return out;
   }
 

@@ -36,6 +36,9 @@ struct Options {
   // Requests and notifications received but not yet handled, per connection: past it, the
   // connection stops reading until handlers catch up (a peer cannot queue work without bound).
   std::size_t max_pending_requests = 1024;
+  // Longest a started message may take to arrive in full (slow-drip peers); past it the
+  // connection closes. nullopt: no limit.
+  std::optional<std::chrono::milliseconds> partial_message_timeout = std::chrono::seconds(30);
   // EventLoop only: where handlers run, e.g. [&pool](auto task) { asio::post(pool, task); }
   // for handlers that block. Empty: on the connection's io_context.
   std::function<void(std::function<void()>)> handler_runner;

@@ -365,3 +365,63 @@ TEMPLATE_TEST_CASE("rpc: what was sent before close() still reaches the peer",
   CHECK(p.server_services.wait_progress(50).size() == 50);
   CHECK(p.server->join(10s));
 }
+
+TEMPLATE_TEST_CASE("rpc: a message that never completes closes the connection after the timeout",
+                   "[rpc][integration][limits]", it::json_rfc7464_tcp, it::loop_bson_tcp) {
+  asio::io_context io;
+  auto [server_socket, peer] = TestType::transport::connect(io);
+  it::Services services;
+  bsonrpc::Options options;
+  options.partial_message_timeout = 100ms;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread loop;
+  if constexpr (TestType::event_loop) {
+    work.emplace(io.get_executor());
+    loop = std::thread([&] { io.run(); });
+  }
+  {
+    typename TestType::rpc server(std::move(server_socket), services, options);
+    // The start of a message (a BSON header announcing 64 bytes, or an RFC 7464 text).
+    const std::string start = std::is_same_v<typename TestType::rpc::codec_type, bsonrpc::BsonCodec>
+                                  ? std::string("\x40\0\0\0\x02", 5)
+                                  : std::string("\x1e{\"jsonrpc\":\"2.0\",\"met");
+    asio::write(peer, asio::buffer(start));
+    CHECK(server.join(10s));
+    CHECK(server.is_closed());
+  }
+  work.reset();
+  if (loop.joinable()) loop.join();
+}
+
+TEST_CASE("rpc: with frameless JSON, a message that does not parse closes the connection",
+          "[rpc][integration][limits]") {
+  asio::io_context io;
+  auto [server_socket, peer] = bsonrpc::test::tcp_transport::connect(io);
+  it::Services services;
+  bsonrpc::JsonRpc<bsonrpc::Frameless> server(std::move(server_socket), services);
+  asio::write(peer, asio::buffer(std::string(R"({"jsonrpc": "2.0", "method": } {"jsonrpc": "2.0", "method": "swapper", "params": ["ab"], "id": 1})")));
+  CHECK(server.join(10s));
+  std::string reply(256, '\0');
+  std::error_code ec;
+  const auto n = peer.read_some(asio::buffer(reply), ec);
+  CHECK(nlohmann::json::parse(reply.substr(0, n))["error"]["code"] == -32700);
+}
+
+TEST_CASE("rpc: with netstrings, a message that does not parse gets -32700 and the stream goes on",
+          "[rpc][integration][limits]") {
+  asio::io_context io;
+  auto [server_socket, peer] = bsonrpc::test::tcp_transport::connect(io);
+  it::Services services;
+  bsonrpc::JsonRpc<bsonrpc::Netstring> server(std::move(server_socket), services);
+  const std::string good = R"({"jsonrpc":"2.0","method":"swapper","params":["ab"],"id":1})";
+  asio::write(peer, asio::buffer("3:{x},"+ std::to_string(good.size()) + ":" + good + ","));
+  std::string replies;
+  std::error_code ec;
+  while (replies.find("\"ba\"") == std::string::npos && !ec) {
+    char chunk[512];
+    replies.append(chunk, peer.read_some(asio::buffer(chunk), ec));
+  }
+  CHECK(replies.find("-32700") != std::string::npos);
+  CHECK(replies.find("\"ba\"") != std::string::npos);
+  CHECK_FALSE(server.is_closed());
+}

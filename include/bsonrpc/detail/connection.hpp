@@ -254,17 +254,35 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                            std::optional<std::chrono::milliseconds> timeout) {
     if (runtime_.on_io_thread())
       throw error(errc::internal_error, "a blocking call on the I/O thread would deadlock");
-    auto promise = std::make_shared<std::promise<value_type>>();
-    auto future = promise->get_future();
-    const auto id = start_call(method, std::move(params), [promise](call_outcome<value_type> o) {
-      if (o.error) promise->set_exception(o.error);
-      else promise->set_value(std::move(o.result));
+    // Not a std::promise: the waiting thread takes the outcome (and any exception) out of the
+    // shared slot, so the exception object lives and dies on the thread that throws it.
+    struct slot {
+      std::mutex mutex;
+      std::condition_variable ready;
+      std::optional<call_outcome<value_type>> outcome;
+    };
+    auto shared = std::make_shared<slot>();
+    const auto id = start_call(method, std::move(params), [shared](call_outcome<value_type> o) {
+      std::lock_guard lock(shared->mutex);
+      shared->outcome = std::move(o);
+      shared->ready.notify_all();
     });
     [[maybe_unused]] auto blocked = runtime_.blocking_scope();
-    if (timeout && future.wait_for(*timeout) == std::future_status::timeout) {
+    std::unique_lock lock(shared->mutex);
+    auto arrived = [&] { return shared->outcome.has_value(); };
+    if (!timeout) {
+      shared->ready.wait(lock, arrived);
+    } else if (!shared->ready.wait_for(lock, *timeout, arrived)) {
+      lock.unlock();
       if (forget_call(id)) throw timeout_error();
+      lock.lock();
+      shared->ready.wait(lock, arrived);  // it completed while we gave up: take it
     }
-    return future.get();
+    call_outcome<value_type> outcome = std::move(*shared->outcome);
+    shared->outcome.reset();
+    lock.unlock();
+    if (outcome.error) std::rethrow_exception(std::move(outcome.error));
+    return std::move(outcome.result);
   }
 
  private:
@@ -384,8 +402,14 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         const std::string_view unread(buffer_.data() + begin_, filled_ - begin_);
         auto found = framing_.extract(unread, options_.max_message_bytes);
         if (!found) break;
-        handle_message(found->message(unread));
+        const bool decoded = handle_message(found->message(unread));
         begin_ += found->consumed;
+        ++messages_read_;
+        if (!decoded && !framing_resynchronises<Framing>::value) {
+          log_(log_level::error, "undecodable message with a framing that cannot resynchronise: closing");
+          close();
+          break;
+        }
       }
     } catch (const framing_error& e) {
       log_(log_level::error, std::string("framing error, closing: ") + e.what());
@@ -397,11 +421,33 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       finish_reading();
       return;
     }
+    watch_partial_message();
     if (must_pause()) {
       reading_paused_ = true;  // resume_reading() picks up once the backlog shrinks
       return;
     }
     read_more();
+  }
+
+  // On the strand: closes the connection if a message that has started arriving is still
+  // incomplete after partial_message_timeout (a peer dripping bytes cannot hold it forever).
+  void watch_partial_message() {
+    const auto timeout = options_.partial_message_timeout;
+    if (!timeout || begin_ == filled_ || partial_timer_armed_) return;
+    if (!partial_timer_) partial_timer_ = std::make_unique<asio::steady_timer>(stream_->strand());
+    partial_timer_armed_ = true;
+    partial_timer_->expires_after(*timeout);
+    auto self = this->shared_from_this();
+    partial_timer_->async_wait([self, started = messages_read_](std::error_code ec) {
+      self->partial_timer_armed_ = false;
+      if (ec || self->closed_flag()) return;
+      if (self->messages_read_ == started && self->begin_ != self->filled_) {
+        self->log_(log_level::error, "a message took longer than partial_message_timeout: closing");
+        self->close();
+        return;
+      }
+      self->watch_partial_message();  // another message is under way: time it afresh
+    });
   }
 
   // Whether the peer is ahead of us: too many unanswered requests or too many unsent bytes.
@@ -421,37 +467,39 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     on_read({}, 0);
   }
 
-  void handle_message(std::string_view bytes) {
+  // Acts on one message; false if it did not decode (a Parse error was sent).
+  bool handle_message(std::string_view bytes) {
     std::string reply;
     std::optional<value_type> decoded = engine_.decode(bytes, reply);
     if (!decoded) {
       ++errors_sent_;
       send_reply(std::move(reply), false);
-      return;
+      return false;
     }
     auto doc = std::make_shared<value_type>(std::move(*decoded));
     if constexpr (Codec::supports_batches) {
       if (traits::is_array(*doc)) {
         handle_batch(std::move(doc));
-        return;
+        return true;
       }
     }
     auto m = detail::classify<Codec>(*doc);
     switch (m.kind) {
       case message_kind::response:
-      case message_kind::error_response: complete_call(m); return;
+      case message_kind::error_response: complete_call(m); return true;
       case message_kind::request:
         ++requests_;
         run_handler(std::move(doc), true);
-        return;
+        return true;
       case message_kind::notification:
         ++notifications_;
         run_handler(std::move(doc), false);
-        return;
+        return true;
       case message_kind::invalid: break;
     }
     request_context context(*this);
     if (auto answer = engine_.process(m, context)) send_value(*answer, false);
+    return true;
   }
 
   void handle_batch(std::shared_ptr<value_type> batch) {
@@ -637,6 +685,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     if (stream_closed_) return;
     stream_closed_ = true;
     if (linger_) linger_->cancel();
+    if (partial_timer_) partial_timer_->cancel();
     stream_->shutdown();
     stream_->close();
   }
@@ -664,6 +713,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::size_t filled_ = 0;
   std::atomic<bool> reading_paused_{false};
   bool last_read_filled_ = false;
+  std::uint64_t messages_read_ = 0;             // strand only
+  std::unique_ptr<asio::steady_timer> partial_timer_;  // strand only
+  bool partial_timer_armed_ = false;            // strand only
   bool stream_closed_ = false;                // strand only
   std::unique_ptr<asio::steady_timer> linger_;  // strand only
 

@@ -56,6 +56,9 @@ struct Threads {
       driver_ = std::thread([this, done = std::move(done)] {
         while (!done() && !io_context_->stopped())
           io_context_->run_one_for(std::chrono::milliseconds(100));
+        // Completions already due (cancelled timers, the last writes) release the
+        // connection's state now rather than whenever the io_context next runs.
+        if (!io_context_->stopped()) io_context_->poll();
         work_.reset();
       });
     }

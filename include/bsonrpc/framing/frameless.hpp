@@ -64,6 +64,8 @@ class json_value_scanner {
 
 struct Frameless {
   static constexpr std::string_view name = "frameless";
+  // After a message that does not parse, the connection closes (see framing_resynchronises).
+  static constexpr bool resynchronises = false;
 
   // The first JSON object or array in `buffer`, after any whitespace, which is consumed with it.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {

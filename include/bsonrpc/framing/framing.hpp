@@ -33,6 +33,15 @@ struct frame {
   std::string_view message(std::string_view buffer) const { return buffer.substr(offset, size); }
 };
 
+// Whether the stream can go on after a message that does not decode. True unless the framing
+// declares `static constexpr bool resynchronises = false;` (frameless JSON finds boundaries by
+// parsing, so after bytes that do not parse it cannot trust where the next message starts).
+template <class F, class = void>
+struct framing_resynchronises : std::true_type {};
+template <class F>
+struct framing_resynchronises<F, std::void_t<decltype(F::resynchronises)>>
+    : std::bool_constant<F::resynchronises> {};
+
 template <class F, class = void>
 struct is_framing : std::false_type {};
 
