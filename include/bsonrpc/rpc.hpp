@@ -366,7 +366,11 @@ class Rpc final : public caller {
       connection_->register_call(ids[slot], [state, slot, finish](detail::call_outcome<value_type> o) {
         std::unique_lock lock(state->mutex);
         if (!o.error) {
-          state->results[slot].emplace(traits::to_neutral(o.result));
+          try {
+            state->results[slot].emplace(traits::to_neutral(o.result));
+          } catch (const conversion_error& e) {
+            state->results[slot].emplace(rpc_error(errc::decoding_error, e.what()));
+          }
         } else {
           try {
             std::rethrow_exception(o.error);

@@ -425,3 +425,40 @@ TEST_CASE("rpc: with netstrings, a message that does not parse gets -32700 and t
   CHECK(replies.find("\"ba\"") != std::string::npos);
   CHECK_FALSE(server.is_closed());
 }
+
+TEST_CASE("rpc: an error or batch result whose data has no bsonrpc::value form does not crash the caller",
+          "[rpc][integration][errors]") {
+  asio::io_context io;
+  auto [client_socket, peer] = bsonrpc::test::tcp_transport::connect(io);
+  bsonrpc::JsonRpc<> client(std::move(client_socket));
+  // A raw peer answering request 1 with undecodable error data, and the batch (ids 2 and 3)
+  // with a result beyond int64.
+  auto answers = std::async(std::launch::async, [&peer = peer] {
+    std::string received;
+    std::error_code ec;
+    while (received.find("\"id\":3") == std::string::npos && !ec) {
+      char chunk[1024];
+      received.append(chunk, peer.read_some(asio::buffer(chunk), ec));
+    }
+    const std::string reply =
+        "\x1e{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"m\",\"data\":{\"$oid\":1}},\"id\":1}\n"
+        "\x1e[{\"jsonrpc\":\"2.0\",\"result\":18446744073709551615,\"id\":2},"
+        "{\"jsonrpc\":\"2.0\",\"result\":3,\"id\":3}]\n";
+    asio::write(peer, asio::buffer(reply), ec);
+  });
+  auto call = client.async_call<int>("a");
+  bsonrpc::Batch batch;
+  batch.request("b").request("c");
+  auto results = client.batch_call(batch);
+  try {
+    call.get();
+    FAIL("no error");
+  } catch (const bsonrpc::rpc_error& e) {
+    CHECK(e.code_value() == 1);
+    CHECK_FALSE(e.has_data());
+  }
+  REQUIRE(results.size() == 2);
+  CHECK_FALSE(results[0].ok());
+  CHECK(results[1].get<int>() == 3);
+  answers.get();
+}

@@ -2,7 +2,8 @@
 //
 // Every BSON type keeps its exact type and bytes: a decoded document re-encodes byte for byte
 // (int32 stays int32, binary keeps its subtype, doubles keep their bits, deprecated types
-// survive). Decoding walks the bytes with libbson's iterator and rejects all the BSON corpus
+// survive), except that array keys are written "0", "1", ... as BSON requires, whatever the
+// input used. Decoding walks the bytes with libbson's iterator and rejects all the BSON corpus
 // rejects (lengths, terminators, boolean bytes, unknown types, UTF-8 of keys and of every
 // string-like value; a NUL inside a string is valid BSON and kept) and counts nesting of
 // documents, arrays and code-with-scope scopes, the message itself being depth 1: anything

@@ -415,6 +415,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       log_(log_level::error, std::string("framing error, closing: ") + e.what());
       finish_reading();
       return;
+    } catch (const std::exception& e) {
+      // Nothing a peer sends may escape into the event loop: this connection ends, no other.
+      log_(log_level::error, std::string("unexpected failure on input, closing: ") + e.what());
+      finish_reading();
+      return;
     }
     if (begin_ == filled_) begin_ = filled_ = 0;
     if (closed_flag()) {

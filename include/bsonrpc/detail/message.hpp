@@ -168,8 +168,14 @@ rpc_error error_from_response(const V& error) {
   const int code32 = code < INT32_MIN || code > INT32_MAX ? static_cast<int>(errc::internal_error)
                                                           : static_cast<int>(code);
   std::string message(traits::as_string(*traits::find(error, "message")));
-  if (const V* data = traits::find(error, "data"))
-    return rpc_error(code32, message, traits::to_neutral(*data));
+  if (const V* data = traits::find(error, "data")) {
+    try {
+      return rpc_error(code32, message, traits::to_neutral(*data));
+    } catch (const conversion_error&) {
+      // Data with no bsonrpc::value form (a JSON integer beyond int64, a malformed Extended
+      // JSON wrapper) must not cost the caller the error itself: it arrives without data.
+    }
+  }
   return rpc_error(code32, message);
 }
 
