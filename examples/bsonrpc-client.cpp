@@ -36,6 +36,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -70,7 +72,7 @@ struct client_config {
   address connect;
   conformance::codec codec = codec::json;
   conformance::framing framing = framing::rfc7464;
-  std::string executor = "threads";
+  conformance::executor executor = executor::threads;
   bool tls = false;
   bool tls_insecure = false;
   tls_files tls_paths;
@@ -189,16 +191,6 @@ ordered_json error_object(const bsonrpc::rpc_error& e) {
   return out;
 }
 
-// Rpc::close() drops messages still queued for writing, so before closing, a request the peer
-// must answer (-32601 is fine: "rpc." names are reserved) proves that what went before left.
-template <class RpcType>
-void flush(RpcType& rpc) {
-  try {
-    rpc.call_value("rpc.flush", std::nullopt, rpc.options().default_timeout);
-  } catch (const bsonrpc::rpc_error&) {
-  }
-}
-
 // Batch::request takes C++ arguments, so a runtime array goes in through a size switch.
 template <std::size_t... I>
 void add_positional(bsonrpc::Batch& batch, const batch_entry& e, const bsonrpc::array& a,
@@ -255,7 +247,6 @@ int send_batch(RpcType& rpc, const std::vector<batch_entry>& entries) {
       }
     }
   }
-  flush(rpc);  // a batch of notifications only returns at once
   std::cout << out.dump() << std::endl;
   return all_ok ? 0 : 1;
 }
@@ -276,25 +267,34 @@ int run_scenario(RpcType& rpc) {
   // -> Msg from server: Stage 1
   // -> Msg from server: Stage 2
   std::cout << to_json(rpc.peer()["long_process"](2, 3, 4)).dump() << std::endl;  // -> 24
-  rpc.close();
   return 0;
 }
 
-template <class RpcType, class Stream>
-int run_session(const client_config& config, Stream stream) {
-  // In the scenario the server's progress messages are the output; otherwise stdout holds
-  // only the result.
-  client_services services(config.action == client_action::scenario ? std::cout : std::cerr);
-  bsonrpc::Options options;
-  options.default_timeout = config.timeout;
-  if (config.verbose) options.log = bsonrpc::stderr_log_sink(bsonrpc::log_level::debug);
-  RpcType rpc(std::move(stream), services, options);
+// With --executor asio the program runs the io_context on a background thread, so that the
+// blocking calls of the main thread have a loop to wait on (EventLoop starts no thread).
+class background_loop {
+ public:
+  explicit background_loop(asio::io_context& io)
+      : io_(io), work_(io.get_executor()), thread_([&io] { io.run(); }) {}
+  background_loop(const background_loop&) = delete;
+  background_loop& operator=(const background_loop&) = delete;
+  ~background_loop() {
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+ private:
+  asio::io_context& io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+template <class RpcType>
+int act(const client_config& config, RpcType& rpc) {
   switch (config.action) {
     case client_action::scenario: return run_scenario(rpc);
-    case client_action::notify:
-      rpc.notify_value(config.method, config.params);
-      flush(rpc);
-      return 0;
+    case client_action::notify: rpc.notify_value(config.method, config.params); return 0;
     case client_action::batch: return send_batch(rpc, config.batch);
     case client_action::call: break;
   }
@@ -316,11 +316,31 @@ int run_session(const client_config& config, Stream stream) {
   }
 }
 
+template <class RpcType, class Stream>
+int run_session(const client_config& config, asio::io_context& io, Stream stream) {
+  // In the scenario the server's progress messages are the output; otherwise stdout holds
+  // only the result.
+  client_services services(config.action == client_action::scenario ? std::cout : std::cerr);
+  bsonrpc::Options options;
+  options.default_timeout = config.timeout;
+  if (config.verbose) options.log = bsonrpc::stderr_log_sink(bsonrpc::log_level::debug);
+  RpcType rpc(std::move(stream), services, options);
+  std::optional<background_loop> loop;  // stopped before `rpc` and `services` go
+  if constexpr (std::is_same_v<typename RpcType::executor_type, bsonrpc::EventLoop>)
+    loop.emplace(io);
+  const int code = act(config, rpc);
+  // close() still writes what is queued (a notification just sent, say); join() returns once
+  // it has and the connection is shut down.
+  rpc.close();
+  rpc.join(std::chrono::seconds(5));
+  return code;
+}
+
 // Adds TLS when asked for (handshake with a deadline, server name checked), then runs.
 template <class RpcType, class Socket>
 int secure_and_run(const client_config& config, asio::io_context& io, Socket socket,
                    asio::ssl::context* tls) {
-  if (!tls) return run_session<RpcType>(config, std::move(socket));
+  if (!tls) return run_session<RpcType>(config, io, std::move(socket));
   asio::ssl::stream<Socket> stream(std::move(socket), *tls);
   const std::string& host = config.connect.host;
   if (!config.tls_insecure && !config.connect.is_unix)
@@ -334,7 +354,7 @@ int secure_and_run(const client_config& config, asio::io_context& io, Socket soc
   });
   if (ec) throw failure("TLS handshake with " + config.connect.to_string() + " failed: " +
                         ec.message());
-  return run_session<RpcType>(config, std::move(stream));
+  return run_session<RpcType>(config, io, std::move(stream));
 }
 
 template <class RpcType>
@@ -346,7 +366,7 @@ int run_client(const client_config& config) {
     throw usage_error(std::string("cannot load the TLS files: ") + e.code().message());
   }
   asio::ssl::context* tls_context = tls ? &*tls : nullptr;
-  asio::io_context io;  // the Rpc's I/O thread drives it once connected
+  asio::io_context io;  // once connected, the Rpc's I/O thread or a background_loop runs it
   const auto& where = config.connect;
   if (where.is_unix) {
     asio::local::stream_protocol::socket socket(io);
@@ -366,7 +386,6 @@ int run_client(const client_config& config) {
                         [done](const std::error_code& e, const asio::ip::tcp::endpoint&) { done(e); });
   });
   if (ec) throw failure("cannot connect to " + where.to_string() + ": " + ec.message());
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);  // no Nagle delay on small requests
   return secure_and_run<RpcType>(config, io, std::move(socket), tls_context);
 }
 
@@ -380,7 +399,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const client_config config = parse_command_line(argc, argv);
-    return with_rpc_type(config.codec, config.framing, [&](auto tag) {
+    return with_rpc_type(config.codec, config.framing, config.executor, [&](auto tag) {
       return run_client<typename decltype(tag)::type>(config);
     });
   } catch (const usage_error& e) {

@@ -40,50 +40,62 @@ add_example_test(NAME "examples: generate a throwaway CA, server and client cert
 set_tests_properties("examples: generate a throwaway CA, server and client certificate with openssl"
   PROPERTIES FIXTURES_SETUP example_certs)
 
-foreach(variant IN ITEMS "json;rfc7464" "json;netstring" "json;frameless" "bson;rfc7464")
-  list(GET variant 0 codec)
-  list(GET variant 1 framing)
-  if(codec STREQUAL "bson")
-    set(label "bson")
-  else()
-    set(label "json ${framing}")
-  endif()
-  add_example_test(NAME "examples: bsonrpc-client runs every action against bsonrpc-server over TCP (${label})"
+# Everything bsonrpc-server and bsonrpc-client do runs with both executors: the test names
+# end in "(threads executor)" or "(asio executor)".
+foreach(executor IN ITEMS threads asio)
+  set(with "--executor;${executor}")
+  set(on "${executor} executor")
+
+  foreach(variant IN ITEMS "json;rfc7464" "json;netstring" "json;frameless" "bson;rfc7464")
+    list(GET variant 0 codec)
+    list(GET variant 1 framing)
+    if(codec STREQUAL "bson")
+      set(label "bson")
+    else()
+      set(label "json ${framing}")
+    endif()
+    add_example_test(NAME "examples: bsonrpc-client runs every action against bsonrpc-server over TCP (${label}, ${on})"
+      COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+              --codec ${codec} --framing ${framing} --transport tcp ${with})
+    add_example_test(NAME "conformance: bsonrpc-server answers every service over raw frames (${label}, ${on})"
+      COMMAND ${example_scripts}/conformance.py ${server} --codec ${codec} --framing ${framing}
+              ${with})
+  endforeach()
+
+  add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (json, ${on})"
+    FIXTURES example_certs
     COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-            --codec ${codec} --framing ${framing} --transport tcp)
-  add_example_test(NAME "conformance: bsonrpc-server answers every service over raw frames (${label})"
-    COMMAND ${example_scripts}/conformance.py ${server} --codec ${codec} --framing ${framing})
+            --transport tls --certs ${example_work}/certs ${with})
+  add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (bson, ${on})"
+    FIXTURES example_certs
+    COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+            --codec bson --transport tls --certs ${example_work}/certs ${with})
+  add_example_test(NAME "examples: mutual TLS accepts a client certificate signed by the CA and refuses a client without one (${on})"
+    FIXTURES example_certs
+    COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+            --transport mtls --certs ${example_work}/certs ${with})
+  add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over a Unix socket (${on})"
+    COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+            --framing netstring --transport unix ${with})
+  add_example_test(NAME "examples: bsonrpc-server listens on [::1] and prints the IPv6 address (${on})"
+    COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
+            --codec bson --transport ipv6 ${with})
+
+  add_example_test(NAME "conformance: bsonrpc-server exits 0 on SIGTERM and SIGINT after answering in-flight requests (${on})"
+    COMMAND ${example_scripts}/lifecycle.py signals ${server} ${with})
+  add_example_test(NAME "conformance: a TLS client that never handshakes stalls nobody (${on})"
+    FIXTURES example_certs
+    COMMAND ${example_scripts}/lifecycle.py stalled-handshake ${server} ${example_work}/certs
+            ${with})
+  add_example_test(NAME "conformance: bsonrpc-client fails in one line with exit 1 on an unreachable peer or a timeout (${on})"
+    COMMAND ${example_scripts}/lifecycle.py client-failures ${server} ${client} ${with})
+  add_example_test(NAME "conformance: --max-message-bytes refuses a larger message and keeps serving others (${on})"
+    COMMAND ${example_scripts}/lifecycle.py max-message-bytes ${server} ${with})
+  add_example_test(NAME "conformance: bsonrpc-server releases the threads and descriptors of closed connections (${on})"
+    COMMAND ${example_scripts}/lifecycle.py reaping ${server} ${with})
+  add_example_test(NAME "conformance: out of descriptors, bsonrpc-server neither spins nor exits, and serves again (${on})"
+    COMMAND ${example_scripts}/lifecycle.py out-of-descriptors ${server} ${with})
 endforeach()
 
-add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (json)"
-  FIXTURES example_certs
-  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-          --transport tls --certs ${example_work}/certs)
-add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over TLS with a verified server certificate (bson)"
-  FIXTURES example_certs
-  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-          --codec bson --transport tls --certs ${example_work}/certs)
-add_example_test(NAME "examples: mutual TLS accepts a client certificate signed by the CA and refuses a client without one"
-  FIXTURES example_certs
-  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-          --transport mtls --certs ${example_work}/certs)
-add_example_test(NAME "examples: bsonrpc-client and bsonrpc-server talk over a Unix socket"
-  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-          --framing netstring --transport unix)
-add_example_test(NAME "examples: bsonrpc-server listens on [::1] and prints the IPv6 address"
-  COMMAND ${example_scripts}/pair.py conformance ${server} ${client} ${example_work}
-          --codec bson --transport ipv6)
-
-add_example_test(NAME "conformance: bsonrpc-server exits 0 on SIGTERM and SIGINT after answering in-flight requests"
-  COMMAND ${example_scripts}/lifecycle.py signals ${server})
 add_example_test(NAME "conformance: bsonrpc-server and bsonrpc-client reject bad command lines with exit code 2"
   COMMAND ${example_scripts}/lifecycle.py bad-flags ${server} ${client} ${example_work})
-add_example_test(NAME "conformance: a TLS client that never handshakes stalls nobody"
-  FIXTURES example_certs
-  COMMAND ${example_scripts}/lifecycle.py stalled-handshake ${server} ${example_work}/certs)
-add_example_test(NAME "conformance: bsonrpc-client fails in one line with exit 1 on an unreachable peer or a timeout"
-  COMMAND ${example_scripts}/lifecycle.py client-failures ${server} ${client})
-add_example_test(NAME "conformance: --max-message-bytes refuses a larger message and keeps serving others"
-  COMMAND ${example_scripts}/lifecycle.py max-message-bytes ${server})
-add_example_test(NAME "conformance: bsonrpc-server releases the threads and descriptors of closed connections"
-  COMMAND ${example_scripts}/lifecycle.py reaping ${server})

@@ -18,6 +18,8 @@
 
 namespace conformance {
 
+using namespace std::chrono_literals;
+
 struct server_config {
   address listen;
   conformance::codec codec = codec::json;
@@ -32,7 +34,6 @@ inline void note(const std::string& line) { std::cerr << "bsonrpc-server: " << l
 
 // The options of every connection's Rpc.
 inline bsonrpc::Options server_options(const server_config& config) {
-  using namespace std::chrono_literals;
   bsonrpc::Options options;
   options.max_message_bytes = config.max_message_bytes;
   options.max_concurrent_requests = 64;  // Threads: 16 concurrent sleep_ms(50) must take ~50 ms

@@ -33,8 +33,18 @@ void accept_loop(Acceptor& acceptor, OnConnection on_connection) {
     void operator()() {
       acceptor.async_accept([self = *this](std::error_code ec, auto socket) mutable {
         if (ec == asio::error::operation_aborted || !self.acceptor.is_open()) return;
-        if (!ec) (*self.handler)(std::move(socket));
-        self();  // a failed accept (say, out of descriptors) does not end the loop
+        if (!ec) {
+          (*self.handler)(std::move(socket));
+          self();
+          return;
+        }
+        // A failed accept (say, out of descriptors) does not end the loop; it retries after a
+        // pause, since the pending connection keeps the acceptor ready and it would spin.
+        auto pause = std::make_shared<asio::steady_timer>(self.acceptor.get_executor(),
+                                                          std::chrono::milliseconds(100));
+        pause->async_wait([self, pause](std::error_code) mutable {
+          if (self.acceptor.is_open()) self();
+        });
       });
     }
   };

@@ -7,6 +7,7 @@ or BSON documents from pymongo's `bson` module. The test plays the peer too, ans
 server's calls (long_process, call_back) and receiving its notifications (notify_back).
 
 usage: conformance.py SERVER_BINARY --codec json|bson [--framing rfc7464|netstring|frameless]
+                      [--executor threads|asio]
 Exits 77 (skipped) when the `bson` module is missing.
 """
 import argparse
@@ -238,7 +239,7 @@ class Suite:
         self.echo_types(c)
         self.callbacks(c)
         self.concurrency(c)
-        self.malformed(c)
+        c = self.malformed(c)
         if not self.bson:
             self.batches(c)
         self.records()
@@ -454,7 +455,14 @@ class Suite:
             r = c.recv()
             equal(f"{t} invalid JSON gets -32700 with a null id",
                   (r.get("error", {}).get("code"), r.get("id")), (-32700, None))
-        equal(f"{t} the connection still works after a parse error", c.result("echo", [2]), 2)
+        if self.wire.framing == "frameless":
+            # Frameless JSON finds message boundaries by parsing: after bytes that do not
+            # parse, the next boundary is a guess, so the server closes the connection.
+            check(f"{t} after a parse error, a frameless connection closes", c.closed_within(3))
+            c.close()
+            c = self.conn()
+        else:
+            equal(f"{t} the connection still works after a parse error", c.result("echo", [2]), 2)
 
         invalid = [
             ({self.wire.key: "2.0", "id": 71}, "neither request nor response"),
@@ -475,6 +483,7 @@ class Suite:
             r = c.recv()
             equal(f"{t} a bare scalar message gets -32600", r.get("error", {}).get("code"), -32600)
         equal(f"{t} the connection still works after invalid requests", c.result("echo", [3]), 3)
+        return c
 
     def batches(self, c):
         t = self.tag
@@ -567,8 +576,10 @@ def main():
     p.add_argument("server")
     p.add_argument("--codec", default="json", choices=["json", "bson"])
     p.add_argument("--framing", default="rfc7464", choices=["rfc7464", "netstring", "frameless"])
+    p.add_argument("--executor", default="threads", choices=["threads", "asio"])
     a = p.parse_args()
-    argv = [a.server, "--listen", "127.0.0.1:0", "--codec", a.codec, "--framing", a.framing]
+    argv = [a.server, "--listen", "127.0.0.1:0", "--codec", a.codec, "--framing", a.framing,
+            "--executor", a.executor]
     with Server(argv) as server:
         Suite(server, Wire(a.codec, a.framing)).run()
         code = server.terminate()

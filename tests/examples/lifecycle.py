@@ -3,15 +3,19 @@
 exit codes, bad command lines, TLS handshakes that never come, message size limits.
 
 usage:
-  lifecycle.py signals SERVER
+  lifecycle.py signals SERVER [--executor E]
   lifecycle.py bad-flags SERVER CLIENT WORKDIR
-  lifecycle.py stalled-handshake SERVER CERTDIR
-  lifecycle.py client-failures SERVER CLIENT
-  lifecycle.py max-message-bytes SERVER
-  lifecycle.py reaping SERVER
+  lifecycle.py stalled-handshake SERVER CERTDIR [--executor E]
+  lifecycle.py client-failures SERVER CLIENT [--executor E]
+  lifecycle.py max-message-bytes SERVER [--executor E]
+  lifecycle.py reaping SERVER [--executor E]
+  lifecycle.py out-of-descriptors SERVER [--executor E]
+
+--executor threads|asio (default threads) is passed to both programs.
 """
 import json
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -22,6 +26,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import CheckFailed, Server, check, equal, run  # noqa: E402
+
+EXECUTOR = ["--executor", "threads"]  # set by main()
+
+
+def serve(server_bin, *args):
+    """The server listening on 127.0.0.1 port 0 with the executor under test."""
+    return Server([server_bin, "--listen", "127.0.0.1:0", *EXECUTOR, *args])
 
 
 def frame(message):
@@ -65,7 +76,7 @@ def is_closed(sock, timeout=3.0):
 def signals(server_bin):
     for sig in (signal.SIGTERM, signal.SIGINT):
         name = signal.Signals(sig).name
-        with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+        with serve(server_bin) as server:
             c = connect(server.address)
             c.sendall(request("sleep_ms", [400], 1))
             time.sleep(0.1)
@@ -85,7 +96,7 @@ def signals(server_bin):
             code = server.terminate(sig=0, timeout=10)
             equal(f"{name}: the server exits 0", code, 0)
             check(f"{name}: shutdown took under 3 s", time.monotonic() - started < 3)
-    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+    with serve(server_bin) as server:
         idle = [connect(server.address) for _ in range(3)]
         equal("SIGTERM with idle connections: exit 0", server.terminate(), 0)
         check("SIGTERM closes the idle connections", all(is_closed(c) for c in idle))
@@ -147,9 +158,8 @@ def bad_flags(server_bin, client_bin, work):
 
 
 def stalled_handshake(server_bin, certs):
-    argv = [server_bin, "--listen", "127.0.0.1:0", "--tls-cert", f"{certs}/server.pem",
-            "--tls-key", f"{certs}/server.key"]
-    with Server(argv) as server:
+    with serve(server_bin, "--tls-cert", f"{certs}/server.pem",
+               "--tls-key", f"{certs}/server.key") as server:
         stalled = [connect(server.address) for _ in range(5)]
         half = connect(server.address)
         half.sendall(b"\x16\x03\x01\x00")  # the start of a ClientHello, then nothing
@@ -173,7 +183,7 @@ def client_failures(server_bin, client_bin):
     free_port = probe.getsockname()[1]
     probe.close()
     for target in (f"127.0.0.1:{free_port}", "unix:/nonexistent/bsonrpc.sock"):
-        code, out, err = run([client_bin, "--connect", target, "--call", "echo", "[1]"])
+        code, out, err = run([client_bin, *EXECUTOR, "--connect", target, "--call", "echo", "[1]"])
         check(f"connecting to {target} nobody serves: exit 1 with one line",
               code == 1 and out == "" and len(err.strip().splitlines()) == 1, (code, err))
 
@@ -195,7 +205,7 @@ def client_failures(server_bin, client_bin):
 
     threading.Thread(target=swallow, daemon=True).start()
     started = time.monotonic()
-    code, out, err = run([client_bin, "--connect", f"127.0.0.1:{mute.getsockname()[1]}",
+    code, out, err = run([client_bin, *EXECUTOR, "--connect", f"127.0.0.1:{mute.getsockname()[1]}",
                           "--timeout-ms", "300", "--call", "echo", "[1]"])
     elapsed = time.monotonic() - started
     check("a peer that never answers: exit 1 with one line after --timeout-ms",
@@ -206,8 +216,8 @@ def client_failures(server_bin, client_bin):
     for s in accepted:
         s.close()
 
-    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
-        code, out, err = run([client_bin, "--connect", server.address, "--timeout-ms", "200",
+    with serve(server_bin) as server:
+        code, out, err = run([client_bin, *EXECUTOR, "--connect", server.address, "--timeout-ms", "200",
                               "--call", "sleep_ms", "[2000]"])
         check("a call slower than --timeout-ms: exit 1 with one line",
               code == 1 and len(err.strip().splitlines()) == 1, (code, err))
@@ -215,7 +225,7 @@ def client_failures(server_bin, client_bin):
 
 
 def max_message_bytes(server_bin):
-    with Server([server_bin, "--listen", "127.0.0.1:0", "--max-message-bytes", "1000"]) as server:
+    with serve(server_bin, "--max-message-bytes", "1000") as server:
         fine, big = connect(server.address), connect(server.address)
         fine.sendall(request("echo", ["x" * 900], 1))
         equal("a message under --max-message-bytes is served",
@@ -228,7 +238,8 @@ def max_message_bytes(server_bin):
 
 
 def reaping(server_bin):
-    with Server([server_bin, "--listen", "127.0.0.1:0"]) as server:
+    per_connection_threads = EXECUTOR[1] == "threads"  # asio: one loop and a fixed pool
+    with serve(server_bin) as server:
         pid = server.proc.pid
 
         def usage():
@@ -250,8 +261,12 @@ def reaping(server_bin):
             peak = max(peak, usage())
             for c in conns:
                 c.close()
-        check(f"20 open connections use threads and descriptors (base {base}, peak {peak})",
-              peak[0] > base[0] + 20 and peak[1] >= base[1] + 20)
+        if per_connection_threads:
+            check(f"20 open connections use threads and descriptors (base {base}, peak {peak})",
+                  peak[0] > base[0] + 20 and peak[1] >= base[1] + 20)
+        else:
+            check(f"20 open connections use descriptors, not threads (base {base}, peak {peak})",
+                  peak[0] == base[0] and peak[1] >= base[1] + 20)
         deadline = time.monotonic() + 5
         while usage() > base and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -259,10 +274,43 @@ def reaping(server_bin):
         equal("the server exits 0", server.terminate(), 0)
 
 
+def out_of_descriptors(server_bin):
+    with serve(server_bin) as server:
+        pid = server.proc.pid
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (40, 40))
+
+        def cpu_seconds():
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        clients = [connect(server.address) for _ in range(60)]  # the rest wait in the backlog
+        time.sleep(0.3)
+        before = cpu_seconds()
+        time.sleep(1)
+        busy = cpu_seconds() - before
+        check(f"out of descriptors, the server does not spin ({busy:.2f} s of CPU in 1 s)",
+              busy < 0.3)
+        check("out of descriptors, the server keeps running", server.proc.poll() is None)
+        for c in clients:
+            c.close()
+        c = connect(server.address)
+        c.sendall(request("echo", ["again"], 1))
+        equal("once descriptors are free, it serves again",
+              (read_message(c, timeout=5) or {}).get("result"), "again")
+        c.close()
+        equal("the server exits 0", server.terminate(), 0)
+
+
 def main():
+    global EXECUTOR
     mode, args = sys.argv[1], sys.argv[2:]
+    if "--executor" in args:
+        at = args.index("--executor")
+        EXECUTOR = args[at:at + 2]
+        del args[at:at + 2]
     {"signals": signals, "bad-flags": bad_flags, "stalled-handshake": stalled_handshake,
-     "client-failures": client_failures, "max-message-bytes": max_message_bytes, "reaping": reaping}[mode](*args)
+     "client-failures": client_failures, "max-message-bytes": max_message_bytes, "reaping": reaping,
+     "out-of-descriptors": out_of_descriptors}[mode](*args)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ usage:
   pair.py quickstart SERVER CLIENT
   pair.py features SERVER CLIENT
   pair.py conformance SERVER CLIENT WORKDIR [--codec C] [--framing F]
-          [--transport tcp|ipv6|unix|tls|mtls] [--certs DIR]
+          [--transport tcp|ipv6|unix|tls|mtls] [--certs DIR] [--executor threads|asio]
 """
 import argparse
 import json
@@ -40,21 +40,24 @@ def features(server_bin, client_bin):
 
 
 def conformance(args):
-    server_argv = [args.server, "--codec", args.codec, "--framing", args.framing, "--verbose"]
+    server_argv = [args.server, "--codec", args.codec, "--framing", args.framing,
+                   "--executor", args.executor, "--verbose"]
     client_base = [args.client, "--codec", args.codec, "--framing", args.framing,
-                   "--timeout-ms", "10000"]
+                   "--executor", args.executor, "--timeout-ms", "10000"]
     certs = args.certs
     listen = "127.0.0.1:0"
     if args.transport == "ipv6":
         listen = "[::1]:0"
     if args.transport == "unix":
-        listen = f"unix:{args.workdir}/bsonrpc-{args.codec}-{args.framing}.sock"
+        listen = f"unix:{args.workdir}/bsonrpc-{args.codec}-{args.framing}-{args.executor}.sock"
     if args.transport in ("tls", "mtls"):
         server_argv += ["--tls-cert", f"{certs}/server.pem", "--tls-key", f"{certs}/server.key"]
         client_base += ["--tls-ca", f"{certs}/ca.pem"]
     if args.transport == "mtls":
         server_argv += ["--tls-client-ca", f"{certs}/ca.pem"]
     os.makedirs(args.workdir, exist_ok=True)
+    # Tests run in parallel: each writes files of its own.
+    files = f"{args.workdir}/{args.codec}-{args.framing}-{args.transport}-{args.executor}"
 
     with Server(server_argv + ["--listen", listen]) as server:
         if args.transport == "unix":
@@ -93,16 +96,13 @@ def conformance(args):
         code, out, err = run(client + ["--call", "long_process", '[1, 2, 3]'])
         equal("--call long_process serves the server's callbacks", (code, out), (0, "6\n"))
 
+        # The client exits right after sending: the notification must still leave.
         code, out, err = run(client + ["--notify", "report_progress", '["from the test"]'])
         equal("--notify exits 0", (code, out), (0, ""))
-        deadline = time.monotonic() + 3
-        while "report_progress: from the test" not in server.stderr() and \
-                time.monotonic() < deadline:
-            time.sleep(0.05)
         check("--notify: the notification reached the server (its --verbose log shows it)",
-              "report_progress: from the test" in server.stderr())
+              server_logged(server, "report_progress: from the test"))
 
-        batch_file = f"{args.workdir}/batch-{args.codec}-{args.framing}-{args.transport}.json"
+        batch_file = f"{files}-batch.json"
         with open(batch_file, "w") as f:
             json.dump([{"method": "echo_times", "params": ["-hello-", 2]},
                        {"method": "record", "params": [1], "notify": True},
@@ -117,6 +117,16 @@ def conformance(args):
                {"error": {"code": -32601, "message": "Method not found"}}])
         equal("--batch: the notification reached the server before stats",
               results[3]["result"]["notifications"], 1)
+
+        only_notifications = f"{files}-notifications.json"
+        with open(only_notifications, "w") as f:
+            json.dump([{"method": "report_progress", "params": ["batch 1"], "notify": True},
+                       {"method": "report_progress", "params": ["batch 2"], "notify": True}], f)
+        code, out, err = run(client + ["--batch", only_notifications])
+        equal("--batch of notifications only prints an empty array", (code, out), (0, "[]\n"))
+        check("--batch of notifications only: both reached the server before the client quit",
+              server_logged(server, "report_progress: batch 1") and
+              server_logged(server, "report_progress: batch 2"))
 
         code, out, err = run(client + ["--call", "echo", '["x"]', "--repeat", "50"])
         check("--repeat reports calls/s on stderr",
@@ -152,6 +162,14 @@ def conformance(args):
             check("the server removes its socket file", not os.path.exists(listen[5:]))
 
 
+def server_logged(server, text, timeout=3.0):
+    """Whether the server's --verbose log shows `text` (within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while text not in server.stderr() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return text in server.stderr()
+
+
 def parse():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["quickstart", "features", "conformance"])
@@ -163,6 +181,7 @@ def parse():
     p.add_argument("--transport", default="tcp",
                    choices=["tcp", "ipv6", "unix", "tls", "mtls"])
     p.add_argument("--certs")
+    p.add_argument("--executor", default="threads", choices=["threads", "asio"])
     return p.parse_args()
 
 
