@@ -8,7 +8,9 @@
 
 #include <bsonrpc/value.hpp>
 
+#include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -169,6 +171,39 @@ BSONRPC_DETAIL_PREDEFINED_ERROR(invalid_params, invalid_params, "Invalid params"
 BSONRPC_DETAIL_PREDEFINED_ERROR(internal_error, internal_error, "Internal error")
 BSONRPC_DETAIL_PREDEFINED_ERROR(server_error, server_error, "Server error")
 #undef BSONRPC_DETAIL_PREDEFINED_ERROR
+
+// An asynchronous call's outcome with the peer's error details. async_call<reply<T>>(...,
+// token) completes with (std::error_code, reply<T>): on success the reply holds the result;
+// on a peer error the error_code holds its code and error() the whole error object (message
+// and data), which a bare error_code cannot carry.
+template <class T>
+class reply {
+ public:
+  reply() = default;
+  explicit reply(T result) : result_(std::move(result)) {}
+  explicit reply(rpc_error error) : error_(std::move(error)) {}
+
+  bool ok() const noexcept { return result_.has_value(); }
+  // The result; throws the peer's error (or a decoding/transport error) when there is none.
+  const T& value() const {
+    if (!result_) {
+      if (error_) throw *error_;
+      throw bsonrpc::error(errc::internal_error, "the call did not complete with a result");
+    }
+    return *result_;
+  }
+  // The peer's error object, or nullptr (success, or a failure that is not a peer error).
+  const rpc_error* error() const noexcept { return error_ ? &*error_ : nullptr; }
+
+ private:
+  std::optional<T> result_;
+  std::optional<rpc_error> error_;
+};
+
+template <class T>
+struct is_reply : std::false_type {};
+template <class T>
+struct is_reply<reply<T>> : std::true_type {};
 
 namespace detail {
 // The exception a caller receives for an error response from the peer: the predefined class

@@ -178,3 +178,33 @@ TEST_CASE("event loop: calls and notifications report back-pressure past the out
   io.run_for(100ms);
   CHECK(refused == bsonrpc::errc::backpressure);
 }
+
+TEST_CASE("event loop: async_call<reply<T>> carries the peer's error message and data",
+          "[event_loop][async][errors]") {
+  asio::io_context io;
+  auto [s, c] = bsonrpc::test::tcp_transport::connect(io);
+  loop_test::Services services;
+  loop_test::rpc server(std::move(s), services);
+  loop_test::rpc client(std::move(c));
+  std::error_code failed_code, ok_code = bsonrpc::errc::internal_error;
+  bsonrpc::reply<int> failed, succeeded;
+  client.async_call<bsonrpc::reply<int>>("add", 1, "x", [&](std::error_code ec, bsonrpc::reply<int> r) {
+    failed_code = ec;
+    failed = std::move(r);
+  });
+  client.async_call<bsonrpc::reply<int>>("add", 1, 2, [&](std::error_code ec, bsonrpc::reply<int> r) {
+    ok_code = ec;
+    succeeded = std::move(r);
+    client.close();
+    server.close();
+  });
+  io.run_for(10s);
+  CHECK(failed_code == bsonrpc::errc::invalid_params);
+  REQUIRE(failed.error() != nullptr);
+  CHECK(failed.error()->message() == "Invalid params");
+  CHECK(failed.error()->data().get<std::string>().find("parameter 'b'") != std::string::npos);
+  CHECK_THROWS_AS(failed.value(), bsonrpc::rpc_error);
+  CHECK_FALSE(ok_code);
+  CHECK(succeeded.ok());
+  CHECK(succeeded.value() == 3);
+}

@@ -86,6 +86,29 @@ inline std::error_code to_error_code(const std::exception_ptr& e) {
   }
 }
 
+// Completes a call whose caller asked for reply<T>: the peer's error object rides along.
+template <class R, class Complete, class Outcome>
+void complete_reply(Complete& complete, Outcome outcome) {
+  using T = std::decay_t<decltype(std::declval<const R&>().value())>;
+  if (outcome.error) {
+    const std::error_code ec = to_error_code(outcome.error);
+    try {
+      std::rethrow_exception(outcome.error);
+    } catch (const rpc_error& e) {
+      complete(ec, R(e));
+      return;
+    } catch (...) {
+    }
+    complete(ec, R());
+    return;
+  }
+  try {
+    complete(std::error_code(), R(from_value<T>(outcome.result)));
+  } catch (const conversion_error&) {
+    complete(make_error_code(errc::decoding_error), R());
+  }
+}
+
 // Starts one call through `start(completion)` and completes `token` with its result as R.
 // `start` returns the call's id; `cancel(id)` ends it early (the token's cancellation slot).
 template <class R, class Outcome, class Token, class Start, class Cancel>
@@ -106,13 +129,12 @@ auto async_call(Token&& token, asio::any_io_executor io, Start start, Cancel can
           });
         };
         auto done = [complete](Outcome outcome) mutable {
-          if (outcome.error) {
-            if constexpr (std::is_void_v<R>) complete(to_error_code(outcome.error));
-            else complete(to_error_code(outcome.error), R{});
-            return;
-          }
-          if constexpr (std::is_void_v<R>) {
-            complete(std::error_code());
+          if constexpr (is_reply<R>::value) {
+            complete_reply<R>(complete, std::move(outcome));
+          } else if constexpr (std::is_void_v<R>) {
+            complete(outcome.error ? to_error_code(outcome.error) : std::error_code());
+          } else if (outcome.error) {
+            complete(to_error_code(outcome.error), R{});
           } else {
             try {
               R result = from_value<R>(outcome.result);
