@@ -19,6 +19,7 @@
 #include <bsonrpc/stream/any_stream.hpp>
 
 #include <asio.hpp>
+#include <asio/ssl/error.hpp>
 
 #include <any>
 #include <atomic>
@@ -390,7 +391,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   void on_read(const std::error_code& ec, std::size_t n) {
     if (ec) {
-      if (ec == asio::error::eof) log_(log_level::info, "peer closed the connection");
+      // A TLS peer that closes its socket without a close_notify is an ordinary hang-up.
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+        log_(log_level::info, "peer closed the connection");
       else if (!closed_flag()) log_(log_level::error, "read failed: " + ec.message());
       finish_reading();
       return;
