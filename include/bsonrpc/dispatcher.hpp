@@ -258,6 +258,33 @@ class dispatcher {
     }
   }
 
+  // Runs a batch's entries in order and returns its reply: one entry per request, none for
+  // notifications, nothing at all when no entry is a request (section 6); a single -32600
+  // for an empty batch or one longer than max_batch_size. Responses in the batch go to the
+  // response handler, unless the caller has already routed them.
+  std::optional<value_type> answer_batch(const value_type& batch, Context& context,
+                                         bool responses_routed) {
+    const std::size_t n = traits::size(batch);
+    if (n == 0 || n > options_.max_batch_size) {
+      log_(log_level::error, n == 0 ? "empty batch" : "batch too large: " + std::to_string(n));
+      return error_reply(traits::make_null(), errc::invalid_request, "Invalid Request");
+    }
+    value_type replies = traits::make_array();
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const message m = detail::classify<Codec>(traits::at(batch, i));
+      const bool is_response = m.kind == detail::message_kind::response ||
+                               m.kind == detail::message_kind::error_response;
+      if (is_response && responses_routed) continue;
+      if (auto reply = process(m, context)) {
+        traits::push_back(replies, std::move(*reply));
+        any = true;
+      }
+    }
+    if (!any) return std::nullopt;
+    return replies;
+  }
+
   // Appends the encoding of `reply` (one response or a batch of them) to `out`. A reply the
   // codec cannot encode (say, a handler's string that is not UTF-8) becomes -32603.
   void encode_reply(const value_type& reply, std::string& out) const {
@@ -342,23 +369,9 @@ class dispatcher {
 #endif
 
   bool handle_batch(const value_type& batch, Context& context, std::string& out) {
-    const std::size_t n = traits::size(batch);
-    if (n == 0 || n > options_.max_batch_size) {
-      log_(log_level::error, n == 0 ? "empty batch" : "batch too large: " + std::to_string(n));
-      encode_reply(error_reply(traits::make_null(), errc::invalid_request, "Invalid Request"), out);
-      return true;
-    }
-    value_type replies = traits::make_array();
-    bool any = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (auto reply = process(detail::classify<Codec>(traits::at(batch, i)), context)) {
-        traits::push_back(replies, std::move(*reply));
-        any = true;
-      }
-    }
-    // A batch of notifications (or of responses) gets no reply at all (section 6).
-    if (!any) return false;
-    encode_reply(replies, out);
+    std::optional<value_type> replies = answer_batch(batch, context, false);
+    if (!replies) return false;
+    encode_reply(*replies, out);
     return true;
   }
 

@@ -212,9 +212,7 @@ class Rpc final : public caller {
     return connection_->call_neutral(method, std::move(params), timeout);
   }
   void notify_value(std::string_view method, std::optional<value> params) override {
-    std::optional<value_type> p;
-    if (params) p = value_traits<value_type>::from_neutral(*params);
-    connection_->send_notification(method, std::move(p));
+    connection_->notify_neutral(method, params);
   }
   timeout_type default_timeout() const override { return connection_->options().default_timeout; }
   std::int64_t start_call_value(std::string_view method, std::optional<value> params,
@@ -341,8 +339,7 @@ class Rpc final : public caller {
     std::vector<std::int64_t> ids;
     value_type message = traits::make_array();
     for (const auto& e : batch.entries()) {
-      std::optional<value_type> params;
-      if (e.params) params = traits::from_neutral(*e.params);
+      std::optional<value_type> params = connection_type::params_from_neutral(e.params);
       std::optional<value_type> id_value;
       if (e.is_request) {
         ids.push_back(connection_->reserve_call_id());

@@ -190,9 +190,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       return owner_.call_neutral(method, std::move(params), timeout);
     }
     void notify_value(std::string_view method, std::optional<value> params) override {
-      std::optional<value_type> p;
-      if (params) p = traits::from_neutral(*params);
-      owner_.send_notification(method, std::move(p));
+      owner_.notify_neutral(method, params);
     }
     timeout_type default_timeout() const override { return owner_.options_.default_timeout; }
     std::int64_t start_call_value(std::string_view method, std::optional<value> params,
@@ -218,12 +216,22 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     return {requests_.load(), notifications_.load(), errors_sent_.load()};
   }
 
+  // Call parameters given as neutral values, in this codec's value type.
+  static std::optional<value_type> params_from_neutral(const std::optional<value>& params) {
+    if (!params) return std::nullopt;
+    return traits::from_neutral(*params);
+  }
+
+  // A notification through neutral values (used by Context and caller).
+  void notify_neutral(std::string_view method, const std::optional<value>& params) {
+    send_notification(method, params_from_neutral(params));
+  }
+
   // Starts a call through neutral values (used by Context and caller).
   std::int64_t start_call_neutral(std::string_view method, std::optional<value> params,
                                   std::function<void(call_outcome<value>)> done) {
-    std::optional<value_type> p;
-    if (params) p = traits::from_neutral(*params);
-    return start_call(method, std::move(p), [done = std::move(done)](call_outcome<value_type> o) {
+    return start_call(method, params_from_neutral(params),
+                      [done = std::move(done)](call_outcome<value_type> o) {
       call_outcome<value> neutral;
       neutral.error = o.error;
       if (!o.error) {
@@ -244,9 +252,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   // A blocking call through neutral values (used by Context and caller).
   value call_neutral(std::string_view method, std::optional<value> params,
                      std::optional<std::chrono::milliseconds> timeout) {
-    std::optional<value_type> p;
-    if (params) p = traits::from_neutral(*params);
-    return traits::to_neutral(call_blocking(method, std::move(p), timeout));
+    return traits::to_neutral(call_blocking(method, params_from_neutral(params), timeout));
   }
 
   // Sends a request and waits for its result; throws the peer's error, timeout_error or
@@ -528,25 +534,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     auto self = this->shared_from_this();
     runtime_.post_request([self, batch] {
       request_context context(*self);
-      const std::size_t n = traits::size(*batch);
-      value_type replies = traits::make_array();
-      bool any = false;
-      if (n == 0 || n > self->options_.max_batch_size) {
-        replies = self->engine_.error_reply(traits::make_null(), errc::invalid_request,
-                                            "Invalid Request");
-        any = true;
-      } else {
-        for (std::size_t i = 0; i < n; ++i) {
-          auto m = detail::classify<Codec>(traits::at(*batch, i));
-          if (m.kind == message_kind::response || m.kind == message_kind::error_response) continue;
-          if (auto reply = self->engine_.process(m, context)) {
-            traits::push_back(replies, std::move(*reply));
-            any = true;
-          }
-        }
-      }
-      if (any) self->finish_handler(context, &replies);
-      else self->finish_handler(context, nullptr);
+      // Responses in it were routed above, on the strand.
+      auto replies = self->engine_.answer_batch(*batch, context, true);
+      self->finish_handler(context, replies ? &*replies : nullptr);
     });
   }
 
