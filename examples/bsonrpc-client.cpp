@@ -342,13 +342,8 @@ int secure_and_run(const client_config& config, asio::io_context& io, Socket soc
                    asio::ssl::context* tls) {
   if (!tls) return run_session<RpcType>(config, io, std::move(socket));
   asio::ssl::stream<Socket> stream(std::move(socket), *tls);
-  const std::string& host = config.connect.host;
-  if (!config.tls_insecure && !config.connect.is_unix)
-    stream.set_verify_callback(asio::ssl::host_name_verification(host));
-  std::error_code not_ip;
-  asio::ip::make_address(host, not_ip);
-  if (!config.connect.is_unix && not_ip)  // SNI carries host names only (RFC 6066, section 3)
-    SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+  // The certificate must name the host (unchecked with --tls-insecure), sent by SNI too.
+  if (!config.connect.is_unix) bsonrpc::tls::set_server_name(stream, config.connect.host);
   const auto ec = run_with_deadline(io, stream.lowest_layer(), config.timeout, [&](auto done) {
     stream.async_handshake(asio::ssl::stream_base::client, done);
   });

@@ -1,5 +1,8 @@
-// conformance/tls.hpp: TLS 1.2+ contexts for both programs, and a handshake with a deadline.
+// conformance/tls.hpp: the TLS contexts of both programs (bsonrpc/tls.hpp's hardened ones, from
+// the command line's files), and a handshake with a deadline.
 #pragma once
+
+#include <bsonrpc/tls.hpp>
 
 #include <asio.hpp>
 #include <asio/ssl.hpp>
@@ -17,41 +20,24 @@ struct tls_files {
   std::string peer_ca;    // PEM CA that must have signed the peer's certificate
 };
 
-inline constexpr auto tls_12_or_later =
-    asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::no_compression;
-
 // The server's context; with a client CA, a client certificate signed by it is required.
 inline asio::ssl::context make_server_tls(const tls_files& files) {
-  asio::ssl::context tls(asio::ssl::context::tls_server);
-  tls.set_options(tls_12_or_later | asio::ssl::context::single_dh_use);
-  tls.use_certificate_chain_file(files.cert);
-  tls.use_private_key_file(files.key, asio::ssl::context::pem);
-  if (!files.peer_ca.empty()) {
-    tls.load_verify_file(files.peer_ca);
-    tls.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-  }
-  return tls;
+  bsonrpc::tls::server_options options;
+  options.certificate_chain = bsonrpc::tls::pem::file(files.cert);
+  options.private_key = bsonrpc::tls::pem::file(files.key);
+  options.client_ca = bsonrpc::tls::pem::file(files.peer_ca);
+  return bsonrpc::tls::make_server_context(options);
 }
 
 // The client's context: verifies the server against `peer_ca` (or the system's CAs) unless
 // `insecure`; presents a certificate when one is given.
 inline asio::ssl::context make_client_tls(const tls_files& files, bool insecure) {
-  asio::ssl::context tls(asio::ssl::context::tls_client);
-  tls.set_options(tls_12_or_later);
-  if (insecure) {
-    tls.set_verify_mode(asio::ssl::verify_none);
-  } else {
-    if (files.peer_ca.empty()) tls.set_default_verify_paths();
-    else tls.load_verify_file(files.peer_ca);
-    tls.set_verify_mode(asio::ssl::verify_peer);
-  }
-  if (!files.cert.empty()) {
-    tls.use_certificate_chain_file(files.cert);
-    tls.use_private_key_file(files.key, asio::ssl::context::pem);
-  }
-  return tls;
+  bsonrpc::tls::client_options options;
+  options.ca = bsonrpc::tls::pem::file(files.peer_ca);
+  options.certificate_chain = bsonrpc::tls::pem::file(files.cert);
+  options.private_key = bsonrpc::tls::pem::file(files.key);
+  options.insecure_skip_verify = insecure;
+  return bsonrpc::tls::make_client_context(options);
 }
 
 // Runs `start(done)` (an asynchronous operation on `io`) until it completes or `timeout`

@@ -20,6 +20,7 @@
 #include <bsonrpc/rpc.hpp>
 #include <bsonrpc/server.hpp>
 #include <bsonrpc/service.hpp>
+#include <bsonrpc/tls.hpp>
 #include <bsonrpc/value.hpp>
 
 #include <asio/ssl.hpp>

@@ -2,6 +2,8 @@
 // sockets and TLS over loopback TCP (a throwaway certificate made with the openssl command).
 #pragma once
 
+#include <bsonrpc/tls.hpp>
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -68,27 +70,22 @@ struct tls_transport {
   using stream = asio::ssl::stream<asio::ip::tcp::socket>;
   static constexpr const char* name = "tls";
 
+  // bsonrpc/tls.hpp's contexts, so that every TLS test runs with the library's defaults.
   static asio::ssl::context& server_context() {
     static asio::ssl::context context = [] {
-      asio::ssl::context c(asio::ssl::context::tls_server);
-      c.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                    asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-                    asio::ssl::context::no_compression);
-      c.use_certificate_chain_file((test_certificate_dir() / "cert.pem").string());
-      c.use_private_key_file((test_certificate_dir() / "key.pem").string(),
-                             asio::ssl::context::pem);
-      return c;
+      tls::server_options options;
+      options.certificate_chain = tls::pem::file((test_certificate_dir() / "cert.pem").string());
+      options.private_key = tls::pem::file((test_certificate_dir() / "key.pem").string());
+      return tls::make_server_context(options);
     }();
     return context;
   }
 
   static asio::ssl::context& client_context() {
     static asio::ssl::context context = [] {
-      asio::ssl::context c(asio::ssl::context::tls_client);
-      c.set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-      c.load_verify_file((test_certificate_dir() / "cert.pem").string());
-      c.set_verify_mode(asio::ssl::verify_peer);
-      return c;
+      tls::client_options options;
+      options.ca = tls::pem::file((test_certificate_dir() / "cert.pem").string());
+      return tls::make_client_context(options);
     }();
     return context;
   }
@@ -97,7 +94,7 @@ struct tls_transport {
     auto [server_socket, client_socket] = tcp_transport::connect(io);
     stream server(std::move(server_socket), server_context());
     stream client(std::move(client_socket), client_context());
-    client.set_verify_callback(asio::ssl::host_name_verification("localhost"));
+    tls::set_server_name(client, "localhost");
     auto handshake = std::async(std::launch::async,
                                 [&] { server.handshake(asio::ssl::stream_base::server); });
     client.handshake(asio::ssl::stream_base::client);
