@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -117,37 +118,47 @@ class thread_pool {
 };
 
 // Runs tasks one at a time, in order, through `post` (notifications, by default).
+// The queue lives in shared state that a running drain keeps alive: the last task often holds
+// the last reference to the connection that owns this lane, so the lane itself may be
+// destroyed while its drain is still looping.
 class serial_lane {
  public:
-  explicit serial_lane(std::function<void(std::function<void()>)> post) : post_(std::move(post)) {}
+  explicit serial_lane(std::function<void(std::function<void()>)> post)
+      : state_(std::make_shared<state>()) {
+    state_->post = std::move(post);
+  }
 
   void post(std::function<void()> task) {
-    std::unique_lock lock(mutex_);
-    tasks_.push_back(std::move(task));
-    if (draining_) return;
-    draining_ = true;
+    std::unique_lock lock(state_->mutex);
+    state_->tasks.push_back(std::move(task));
+    if (state_->draining) return;
+    state_->draining = true;
     lock.unlock();
-    post_([this] { drain(); });
+    state_->post([s = state_] { drain(*s); });
   }
 
  private:
-  void drain() {
-    std::unique_lock lock(mutex_);
-    while (!tasks_.empty()) {
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
+  struct state {
+    std::function<void(std::function<void()>)> post;
+    std::mutex mutex;
+    std::deque<std::function<void()>> tasks;
+    bool draining = false;
+  };
+
+  static void drain(state& s) {
+    std::unique_lock lock(s.mutex);
+    while (!s.tasks.empty()) {
+      auto task = std::move(s.tasks.front());
+      s.tasks.pop_front();
       lock.unlock();
       task();
       task = nullptr;
       lock.lock();
     }
-    draining_ = false;
+    s.draining = false;
   }
 
-  std::function<void(std::function<void()>)> post_;
-  std::mutex mutex_;
-  std::deque<std::function<void()>> tasks_;
-  bool draining_ = false;
+  std::shared_ptr<state> state_;
 };
 
 }  // namespace bsonrpc::detail
