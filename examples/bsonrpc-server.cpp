@@ -6,7 +6,7 @@
 //
 //   bsonrpc-server --listen 127.0.0.1:0 [--codec json|bson] [--framing rfc7464|netstring|frameless]
 //                  [--executor threads|asio] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
-//                  [--max-message-bytes N] [--verbose]
+//                  [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]
 //
 // Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for bad command-line input.
 #include "conformance/command_line.hpp"
@@ -24,7 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -39,7 +41,7 @@ constexpr const char* usage =
     "usage: bsonrpc-server --listen 127.0.0.1:PORT|[::1]:PORT|unix:/path [--codec json|bson]\n"
     "                      [--framing rfc7464|netstring|frameless] [--executor threads|asio]\n"
     "                      [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n"
-    "                      [--max-message-bytes N] [--verbose]\n";
+    "                      [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]\n";
 
 server_config parse_command_line(int argc, char** argv) {
   server_config config;
@@ -64,6 +66,11 @@ server_config parse_command_line(int argc, char** argv) {
     } else if (flag == "--max-message-bytes") {
       config.max_message_bytes =
           parse_integer<std::size_t>(args.value_for(flag), "--max-message-bytes", 1);
+    } else if (flag == "--partial-message-timeout-ms") {
+      const auto ms = parse_integer<std::int64_t>(args.value_for(flag),
+                                                  "--partial-message-timeout-ms", 0);
+      config.partial_message_timeout.reset();  // 0: no limit
+      if (ms > 0) config.partial_message_timeout = std::chrono::milliseconds(ms);
     } else if (flag == "--verbose") {
       config.verbose = true;
     } else {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -27,6 +28,8 @@ struct server_config {
   conformance::executor executor = executor::threads;
   tls_files tls;
   std::size_t max_message_bytes = 16 * 1024 * 1024;
+  // nullopt: no limit (--partial-message-timeout-ms 0).
+  std::optional<std::chrono::milliseconds> partial_message_timeout = 30s;
   bool verbose = false;
 };
 
@@ -36,6 +39,7 @@ inline void note(const std::string& line) { std::cerr << "bsonrpc-server: " << l
 inline bsonrpc::Options server_options(const server_config& config) {
   bsonrpc::Options options;
   options.max_message_bytes = config.max_message_bytes;
+  options.partial_message_timeout = config.partial_message_timeout;
   options.max_concurrent_requests = 64;  // Threads: 16 concurrent sleep_ms(50) must take ~50 ms
   options.default_timeout = 30s;         // for the server's own calls to the client
   options.log = bsonrpc::stderr_log_sink(config.verbose ? bsonrpc::log_level::debug

@@ -44,8 +44,10 @@ class Server:
 
     def __init__(self, argv, timeout=10.0):
         self.argv = argv
+        # errors="replace": a server may log a peer's bytes that are not UTF-8, and a reader
+        # thread that died on them would leave the pipe to fill up and block the server.
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, errors="replace")
         self.lines = queue.Queue()
         self.stderr_text = []
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()

@@ -354,6 +354,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                            bool close_now = false;
                            {
                              std::lock_guard lock(self->out_mutex_);
+                             // Sent: no longer pending. must_pause() counts it until cleared,
+                             // and resume_reading() below would find the backlog still full.
+                             self->writing_buffer_.clear();
                              more = !self->outbox_.empty();
                              if (!more) {
                                self->writing_ = false;
@@ -406,11 +409,15 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     }
     last_read_filled_ = n > 0 && filled_ + n == buffer_.size();
     filled_ += n;
+    bool needs_bytes = false;  // the loop stopped for want of bytes, not for back-pressure
     try {
       while (!closed_flag() && !must_pause()) {
         const std::string_view unread(buffer_.data() + begin_, filled_ - begin_);
         auto found = framing_.extract(unread, options_.max_message_bytes);
-        if (!found) break;
+        if (!found) {
+          needs_bytes = true;
+          break;
+        }
         const bool decoded = handle_message(found->message(unread));
         begin_ += found->consumed;
         ++messages_read_;
@@ -436,8 +443,16 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       return;
     }
     watch_partial_message();
-    if (must_pause()) {
-      reading_paused_ = true;  // resume_reading() picks up once the backlog shrinks
+    if (!needs_bytes || must_pause()) {
+      // Stopped for back-pressure, complete messages may still be buffered: only
+      // resume_reading() handles them, a read would wait for bytes the peer may never send.
+      // The flag goes up before the second check, so a handler finishing in between either
+      // sees it (and resumes us) or is seen by the check.
+      reading_paused_ = true;
+      if (!must_pause()) {
+        auto self = this->shared_from_this();
+        asio::post(stream_->strand(), [self] { self->resume_reading(); });
+      }
       return;
     }
     read_more();
@@ -686,10 +701,18 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     if (partial_timer_) partial_timer_->cancel();
     stream_->shutdown();
     stream_->close();
+    // A read loop paused for back-pressure has no read outstanding whose failure would end
+    // it, and resume_reading() does nothing once closed: it ends here, or the connection
+    // would never count as finished (the Threads I/O thread would spin, join() would hang).
+    if (reading_paused_) mark_reading_done();
   }
 
   void finish_reading() {
     close();
+    mark_reading_done();
+  }
+
+  void mark_reading_done() {
     {
       std::lock_guard lock(state_mutex_);
       reading_done_ = true;
