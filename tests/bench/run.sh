@@ -1,17 +1,13 @@
 #!/usr/bin/env bash
-# Builds the benchmarks in Release and runs them: memory per idle connection (10,000 for the
-# event loop, 1,000 for threads, which start a thread per connection) and calls/s with 64 in
-# flight for both executors and both codecs.
+# Builds the benchmarks in Release and runs bench_calls: W1-W4 and memory per idle connection
+# for every codec, framing and executor, against the raw and nlohmann ping-pong baselines, with
+# a verdict per performance goal (about 3 minutes; pass --quick for a 30-second run, or any
+# other bench_calls flag, e.g. --workload W2 --executor asio).
+# The per-message micro-benchmarks: $BUILD/tests/bench/bench_micro (needs libbenchmark-dev).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DBSONRPC_BUILD_TESTS=OFF \
+build="${BSONRPC_BENCH_BUILD:-build-bench}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBSONRPC_BUILD_TESTS=OFF \
   -DBSONRPC_BUILD_EXAMPLES=OFF -DBSONRPC_BUILD_BENCHMARKS=ON > /dev/null
-cmake --build build-bench -j2 > /dev/null
-ulimit -n "$(ulimit -Hn)"
-./build-bench/tests/bench/bench_idle_connections --executor asio --connections 10000
-./build-bench/tests/bench/bench_idle_connections --executor threads --connections 1000
-for executor in asio threads; do
-  for codec in json bson; do
-    ./build-bench/tests/bench/bench_inflight --executor "$executor" --codec "$codec" --inflight 64 --calls 200000
-  done
-done
+cmake --build "$build" -j2 > /dev/null
+"$build/tests/bench/bench_calls" "$@"
