@@ -5,7 +5,9 @@
 #   tests/fuzz/run.sh [seconds per target] [target...]     (default: 60 s, every target)
 #
 # Environment: FUZZ_SECONDS (instead of the first argument), CXX_FUZZ (the clang++ to use),
-# FUZZ_BUILD_DIR (default build-fuzz; inputs found while fuzzing and crash artifacts go there).
+# FUZZ_BUILD_DIR (default build-fuzz; inputs found while fuzzing and crash artifacts go there),
+# FUZZ_JOBS (default 1: how many targets build and fuzz at the same time), FUZZ_REQUIRED=1 (fail,
+# rather than skip, without libFuzzer: CI sets it).
 # Exits 0 with a message when no clang++ with libFuzzer is found; non-zero if any target failed.
 # A crash leaves build-fuzz/artifacts/<target>/crash-*: minimise it with
 #   build-fuzz/<target> -minimize_crash=1 -runs=10000 <crash file>
@@ -31,7 +33,29 @@ printf 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { retu
 if [ -z "$cxx" ] || ! "$cxx" -fsanitize=fuzzer "$build/probe.cpp" -o "$build/probe" 2>/dev/null
 then
   echo "fuzz: no clang++ with libFuzzer found (set CXX_FUZZ); fuzzing skipped"
+  [ "${FUZZ_REQUIRED:-0}" = 1 ] && exit 1
   exit 0
+fi
+
+jobs=${FUZZ_JOBS:-1}
+if [ "$jobs" -gt 1 ]; then
+  # Deal the targets round-robin into lanes; each lane is this script with FUZZ_JOBS=1.
+  rm -f "$build"/lane*.out
+  pids=""
+  lane=0
+  while [ $lane -lt "$jobs" ]; do
+    lane_targets=$(echo $targets | tr ' ' '\n' | awk -v n="$jobs" -v k=$lane 'NR % n == k')
+    if [ -n "$lane_targets" ]; then
+      # shellcheck disable=SC2086  # one argument per target
+      FUZZ_JOBS=1 sh "$0" "$seconds" $lane_targets >"$build/lane$lane.out" 2>&1 &
+      pids="$pids $!"
+    fi
+    lane=$((lane + 1))
+  done
+  status=0
+  for pid in $pids; do wait "$pid" || status=1; done
+  cat "$build"/lane*.out
+  exit $status
 fi
 
 flags="-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
