@@ -17,7 +17,6 @@ usage: hostile.py SCENARIO SERVER [--executor threads|asio] [--rss-ceiling-mib N
   --slow: a sanitizer build; time bounds are multiplied by 4.
 Exits 77 (skipped) when the `bson` module is missing.
 """
-import json
 import os
 import resource
 import socket
@@ -30,10 +29,11 @@ import harness  # noqa: E402
 from harness import CheckFailed, Server, check, equal  # noqa: E402
 
 try:
-    import bson
+    import bson  # noqa: F401  (the probe: wire.py needs it)
 except ImportError:
     print("SKIP: python3 has no `bson` module (Debian: python3-bson)")
     sys.exit(harness.SKIP)
+from wire import Wire  # noqa: E402
 
 MIB = 1024 * 1024
 EXECUTOR = ["--executor", "threads"]  # set by main()
@@ -48,23 +48,18 @@ def serve(server_bin, *args):
     return Server([server_bin, "--listen", "127.0.0.1:0", *EXECUTOR, *args])
 
 
-def json_bytes(message):
-    return json.dumps(message, separators=(",", ":")).encode()
+def wire(framing):
+    """The wire format of `framing` ("bson" for BSON, which frames itself)."""
+    return Wire("bson" if framing == "bson" else "json", framing)
 
 
 def frame(payload, framing):
-    if framing == "rfc7464":
-        return b"\x1e" + payload + b"\n"
-    if framing == "netstring":
-        return b"%d:%s," % (len(payload), payload)
-    return payload  # frameless, bson
+    return wire(framing).frame(payload)
 
 
 def request_bytes(method, params, id, framing="rfc7464"):
-    if framing == "bson":
-        return bson.encode({"bsonrpc": "2.0", "method": method, "params": params, "id": id})
-    return frame(json_bytes({"jsonrpc": "2.0", "method": method, "params": params, "id": id}),
-                 framing)
+    w = wire(framing)
+    return w.encode({w.key: "2.0", "method": method, "params": params, "id": id})
 
 
 def connect(server, timeout=5.0):
@@ -82,32 +77,12 @@ class Reader:
 
     def __init__(self, sock, framing):
         self.sock = sock
-        self.framing = framing
+        self.wire = wire(framing)
         self.buf = b""
 
     def _extract(self):
-        b = self.buf
-        if self.framing == "rfc7464":
-            end = b.find(b"\n")
-            return (json.loads(b[1:end]), end + 1) if end >= 0 else None
-        if self.framing == "netstring":
-            colon = b.find(b":")
-            if colon < 0:
-                return None
-            n = int(b[:colon])
-            if len(b) < colon + n + 2:
-                return None
-            return json.loads(b[colon + 1:colon + 1 + n]), colon + n + 2
-        if self.framing == "bson":
-            if len(b) < 4:
-                return None
-            n = struct.unpack("<i", b[:4])[0]
-            return (bson.decode(b[:n]), n) if len(b) >= n else None
-        try:  # frameless: our server's replies are single objects
-            message, end = json.JSONDecoder().raw_decode(b.decode())
-            return message, len(b.decode()[:end].encode())
-        except ValueError:
-            return None
+        found = self.wire.extract(self.buf)
+        return (self.wire.decode(found[0]), found[1]) if found else None
 
     def message(self, timeout=5.0):
         """The next message, or None if the connection closes (or resets) first."""
