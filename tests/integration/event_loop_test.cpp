@@ -2,6 +2,7 @@
 // of completion token, back-pressure, and refusing blocking calls that would deadlock.
 #include <bsonrpc/bsonrpc.hpp>
 
+#include "../support/fd_limit.hpp"
 #include "../support/socket_pairs.hpp"
 
 #include <catch2/catch.hpp>
@@ -30,22 +31,12 @@ BSONRPC_SERVICE(Services,
 
 using rpc = bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>;
 
-// Raises the descriptor limit as far as allowed; returns the limit now in force.
-rlim_t raise_fd_limit() {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  getrlimit(RLIMIT_NOFILE, &limit);
-  return limit.rlim_cur;
-}
-
 }  // namespace loop_test
 
 TEST_CASE("event loop: one thread serves 1,000 concurrent connections each making calls",
           "[event_loop][integration][scale]") {
   std::size_t connections = 1000;
-  const rlim_t limit = loop_test::raise_fd_limit();
+  const rlim_t limit = bsonrpc::test::raise_fd_limit();
   if (limit < 2 * connections + 64) {
     connections = (limit - 64) / 2;
     WARN("descriptor limit " << limit << ": testing " << connections << " connections");

@@ -6,6 +6,8 @@
 // Memory is bounded indirectly: how many bytes or requests the server took before it stopped.
 #include <bsonrpc/bsonrpc.hpp>
 
+#include "../support/fd_limit.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -373,15 +375,6 @@ inline std::string deep_bson(std::size_t levels) {
   return head + int32(5) + std::string(1, '\0') + tail;
 }
 
-inline rlim_t raise_fd_limit() {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  getrlimit(RLIMIT_NOFILE, &limit);
-  return limit.rlim_cur;
-}
-
 template <class Executor>
 using json_server = server<bsonrpc::JsonCodec, bsonrpc::Rfc7464, Executor>;
 template <class Executor>
@@ -659,7 +652,7 @@ TEMPLATE_TEST_CASE("hostile: requests pipelined all at once under tight back-pre
 TEMPLATE_TEST_CASE("hostile: 500 connections dropped mid-message all end, and others are served",
                    "[hostile][lifecycle]", bsonrpc::Threads, bsonrpc::EventLoop) {
   std::size_t count = 500;
-  const rlim_t limit = raise_fd_limit();
+  const rlim_t limit = bsonrpc::test::raise_fd_limit();
   if (limit < 2 * count + 64) {
     count = (limit - 64) / 2;
     WARN("descriptor limit " << limit << ": testing " << count << " connections");
