@@ -121,19 +121,9 @@ class Conn:
 
     def closed_within(self, timeout):
         """True if the server closes the connection within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except ConnectionResetError:
-                return True
-            if not data:
-                return True
-            self.buf += data
-        return False
+        closed, received, _ = harness.closed_within(self.sock, timeout)
+        self.buf += received
+        return closed
 
 
 def same_bson(a, b):

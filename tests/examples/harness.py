@@ -7,6 +7,7 @@ back from their `listening on` line.
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -129,6 +130,26 @@ def run(argv, timeout=20.0, stdin=None):
         raise CheckFailed(f"{' '.join(argv)}: still running after {timeout} s "
                           f"(stdout {e.stdout!r})")
     return p.returncode, p.stdout, p.stderr
+
+
+def closed_within(sock, timeout):
+    """(closed, bytes received meanwhile, seconds until the close): whether the peer closes
+    (or resets) `sock` within `timeout` seconds."""
+    started = time.monotonic()
+    deadline = started + timeout
+    received = b""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return True, received, time.monotonic() - started
+        if not data:
+            return True, received, time.monotonic() - started
+        received += data
+    return False, received, time.monotonic() - started
 
 
 def main(body):

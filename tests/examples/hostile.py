@@ -108,22 +108,8 @@ class Reader:
 
 
 def closed_within(sock, timeout):
-    """(closed, bytes received meanwhile, seconds until the close)."""
-    started = time.monotonic()
-    deadline = started + timeout * SLOW
-    received = b""
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            data = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            return True, received, time.monotonic() - started
-        if not data:
-            return True, received, time.monotonic() - started
-        received += data
-    return False, received, time.monotonic() - started
+    """(closed, bytes received meanwhile, seconds until the close), with SLOW applied."""
+    return harness.closed_within(sock, timeout * SLOW)
 
 
 def expect_closed_without_reply(name, sock, timeout=2.0):
