@@ -454,6 +454,39 @@ TEST_CASE("bson codec: malformed documents are rejected with decoding_error", "[
   }
 }
 
+TEST_CASE("bson codec: strings are strict UTF-8, checked eight bytes at a time", "[bson]") {
+  using bsonrpc::detail::is_valid_utf8;
+  const std::string ascii(100, 'a');
+  for (const std::string good : {"", "a", "h\xc3\xa9llo", "\xe2\x82\xac", "\xef\xbf\xbf",
+                                 "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf"}) {
+    INFO(good);
+    CHECK(is_valid_utf8(good, false));
+    CHECK(is_valid_utf8(ascii + good + ascii, false));
+    CHECK(is_valid_utf8(good + ascii.substr(0, 7), false));
+  }
+  // Overlong forms, surrogates, past U+10FFFF, stray or missing continuation bytes.
+  for (const std::string bad : {"\xc0\x80", "\xc1\xbf", "\xe0\x9f\xbf", "\xf0\x8f\xbf\xbf",
+                                "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+                                "\x80", "\xbf", "\xc3", "\xe2\x82", "\xf0\x90\x80", "\xff", "\xfe"}) {
+    INFO("bad sequence of " << bad.size() << " bytes, first 0x" << std::hex
+                            << static_cast<int>(static_cast<unsigned char>(bad[0])));
+    CHECK_FALSE(is_valid_utf8(bad, true));
+    CHECK_FALSE(is_valid_utf8(ascii + bad + ascii, true));
+    CHECK_FALSE(is_valid_utf8(ascii.substr(0, 13) + bad, true));
+    bsonrpc::document doc;
+    doc.emplace_back("s", bsonrpc::value(bad));
+    std::string bytes;
+    CHECK_THROWS_AS(BsonCodec::encode(bsonrpc::value(doc), bytes), bsonrpc::encoding_error);
+  }
+  // NUL: allowed inside a string, never in a key, wherever it sits in a word.
+  for (std::size_t at = 0; at < 17; ++at) {
+    std::string with_nul = ascii.substr(0, 17);
+    with_nul[at] = '\0';
+    CHECK(is_valid_utf8(with_nul, true));
+    CHECK_FALSE(is_valid_utf8(with_nul, false));
+  }
+}
+
 TEST_CASE("bson codec: nesting is limited by decode_limits::max_depth, the message being depth 1",
           "[bson]") {
   CHECK_NOTHROW(BsonCodec::decode(nested_documents(128)));

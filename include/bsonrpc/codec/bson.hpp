@@ -5,10 +5,11 @@
 // survive), except that array keys are written "0", "1", ... as BSON requires, whatever the
 // input used. Decoding walks the bytes with libbson's iterator and rejects all the BSON corpus
 // rejects (lengths, terminators, boolean bytes, unknown types, UTF-8 of keys and of every
-// string-like value; a NUL inside a string is valid BSON and kept) and counts nesting of
-// documents, arrays and code-with-scope scopes, the message itself being depth 1: anything
-// deeper than decode_limits::max_depth is refused before it is descended into (decoding recurses
-// once per level, so max_depth also bounds the stack used).
+// string-like value, checked strictly: no overlong forms or surrogates; a NUL inside a string
+// is valid BSON and kept) and counts nesting of documents, arrays and code-with-scope scopes,
+// the message itself being depth 1: anything deeper than decode_limits::max_depth is refused
+// before it is descended into (decoding recurses once per level, so max_depth also bounds the
+// stack used).
 // Encoding writes the bytes directly; it refuses what BSON cannot hold (a top-level value that
 // is not a document, a NUL in a key or regex, invalid UTF-8, more than 2 GiB).
 // Converters between value and C++ types live in bson_convert.hpp (included here).
@@ -16,6 +17,7 @@
 
 #include <bsonrpc/codec/bson_convert.hpp>
 #include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/detail/utf8.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/value.hpp>
 
@@ -49,7 +51,7 @@ inline void put_length(std::string& out, std::size_t n) {
 }
 
 inline void check_utf8(std::string_view s, bool allow_nul, const char* what) {
-  if (!bson_utf8_validate(s.data(), s.size(), allow_nul))
+  if (!is_valid_utf8(s, allow_nul))
     throw encoding_error(std::string(what) + " is not valid UTF-8");
 }
 
@@ -231,7 +233,7 @@ class reader {
     while (bson_iter_next(&it)) {
       const char* key = bson_iter_key(&it);
       const auto key_size = static_cast<std::size_t>(bson_iter_key_len(&it));
-      if (!bson_utf8_validate(key, key_size, false))
+      if (!is_valid_utf8(std::string_view(key, key_size), false))
         throw decoding_error("BSON key is not valid UTF-8");
       f(std::string_view(key, key_size), it);
     }
@@ -248,7 +250,7 @@ class reader {
   }
 
   static std::string read_string(const char* s, std::uint32_t size, bool allow_nul) {
-    if (!bson_utf8_validate(s, size, allow_nul))
+    if (!is_valid_utf8(std::string_view(s, size), allow_nul))
       throw decoding_error("BSON string is not valid UTF-8");
     return std::string(s, size);
   }

@@ -1,11 +1,14 @@
 // bsonrpc/codec/json.hpp: JsonCodec, JSON-RPC 2.0 messages as JSON text through nlohmann_json.
 //
-// Output is compact; input keys may come in any order; strings must be valid UTF-8 (nlohmann's
-// lexer rejects anything else as a parse error). Nesting deeper than decode_limits::max_depth
-// is refused by a linear pre-scan before the parser sees the bytes.
+// Output is compact; input keys may come in any order; strings must be valid UTF-8 (anything
+// else is a parse error). Nesting deeper than decode_limits::max_depth is refused. The fast
+// reader and writer of detail/json_text.hpp handle the common case; nlohmann's parser and
+// serializer decide everything else, so the accepted language and the error messages are
+// nlohmann's.
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/detail/json_text.hpp>
 #include <bsonrpc/errors.hpp>
 
 #include <nlohmann/json.hpp>
@@ -57,6 +60,9 @@ struct JsonCodec {
   static constexpr bool supports_batches = true;
 
   static value_type decode(std::string_view bytes, const decode_limits& limits = {}) {
+    value_type decoded;
+    if (detail::json_reader(bytes, limits.max_depth).read(decoded)) return decoded;
+    // Declined: nlohmann's parser, which does not recurse, after a linear depth check.
     if (detail::json_nesting_depth(bytes, limits.max_depth) > limits.max_depth)
       throw decoding_error("JSON nesting deeper than " + std::to_string(limits.max_depth));
     try {
@@ -67,6 +73,9 @@ struct JsonCodec {
   }
 
   static void encode(const value_type& message, std::string& out) {
+    const std::size_t start = out.size();
+    if (detail::json_writer::write(message, out)) return;
+    out.resize(start);
     try {
       nlohmann::detail::serializer<value_type> writer(
           nlohmann::detail::output_adapter<char, std::string>(out), ' ',
