@@ -449,3 +449,77 @@ TEST_CASE("custom framing: a user-defined framing round-trips through the same r
   check_every_split<BigEndianLength>(byte_messages[1], byte_messages[4]);
   CHECK(BigEndianLength::name == "be32");
 }
+
+static_assert(!frames_in_place<BigEndianLength>::value && !has_frame_size_hint<BigEndianLength>::value,
+              "begin_frame/end_frame and frame_size_hint are optional");
+
+// ---- the optional members: framing in place and the size hint
+
+namespace {
+
+// What begin_frame + the message + end_frame leave in `out`, after what was already there.
+template <class F>
+std::string framed_in_place(std::string_view message, std::string out = "prefix") {
+  F::begin_frame(out);
+  const std::size_t start = out.size();
+  out.append(message);
+  F::end_frame(out, start);
+  return out;
+}
+
+template <class F>
+void check_in_place_matches_wrap(const std::vector<std::string>& messages) {
+  static_assert(frames_in_place<F>::value);
+  for (const auto& m : messages) {
+    std::string wrapped = "prefix";
+    F::wrap(m, wrapped);
+    CHECK(framed_in_place<F>(m) == wrapped);
+  }
+}
+
+// Feeds `stream` (one frame) a byte at a time; after each byte that leaves the frame incomplete,
+// the hint must be 0 or exactly the frame's size, and it must be exact from `exact_from` bytes on.
+template <class F>
+void check_size_hint(const std::string& stream, std::size_t exact_from) {
+  static_assert(has_frame_size_hint<F>::value);
+  F framing;
+  for (std::size_t n = 1; n < stream.size(); ++n) {
+    CAPTURE(n);
+    const std::string_view buffer = std::string_view(stream).substr(0, n);
+    REQUIRE_FALSE(framing.extract(buffer, default_max));
+    const std::size_t hint = framing.frame_size_hint(buffer);
+    if (n >= exact_from) {
+      REQUIRE(hint == stream.size());
+    } else {
+      REQUIRE((hint == 0 || hint == stream.size()));
+    }
+  }
+  REQUIRE(framing.extract(stream, default_max));
+}
+
+}  // namespace
+
+TEST_CASE("in-place framing: begin_frame, the message and end_frame give exactly wrap's bytes",
+          "[framing][in-place]") {
+  check_in_place_matches_wrap<Rfc7464>(json_messages);
+  check_in_place_matches_wrap<Frameless>(json_messages);
+  check_in_place_matches_wrap<BsonFraming>(bson_messages);
+  static_assert(!frames_in_place<Netstring>::value, "a netstring's header needs the length first");
+}
+
+TEST_CASE("size hint: a netstring's hint is its whole frame as soon as its length is read",
+          "[framing][netstring][size-hint]") {
+  std::string stream;
+  Netstring::wrap(std::string(70000, 'n'), stream);
+  check_size_hint<Netstring>(stream, std::string("70000:").size());
+  stream.clear();
+  Netstring::wrap("", stream);
+  check_size_hint<Netstring>(stream, 2);
+}
+
+TEST_CASE("size hint: a BSON document's hint is its length as soon as its 4 bytes are in",
+          "[framing][bson][size-hint]") {
+  check_size_hint<BsonFraming>(bson_document(70000), 4);
+  check_size_hint<BsonFraming>(bson_document(13), 4);
+  CHECK(BsonFraming::frame_size_hint("\x10\0\0") == 0);
+}

@@ -294,12 +294,27 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
  private:
   std::string frame(const value_type& message) const {
-    thread_local std::string scratch;
-    scratch.clear();
-    Codec::encode(message, scratch);
-    std::string framed;
-    Framing::wrap(scratch, framed);
-    return framed;
+    return framed([&](std::string& out) { Codec::encode(message, out); });
+  }
+
+  // The frame around what `encode` appends to a string: encoded in place when the framing
+  // allows it, else encoded into a per-thread scratch buffer and copied into its frame.
+  template <class Encode>
+  static std::string framed(Encode&& encode) {
+    std::string out;
+    if constexpr (frames_in_place<Framing>::value) {
+      Framing::begin_frame(out);
+      const std::size_t start = out.size();
+      encode(out);
+      Framing::end_frame(out, start);
+    } else {
+      thread_local std::string scratch;
+      scratch.clear();
+      encode(scratch);
+      Framing::wrap(scratch, out);
+      if (scratch.capacity() > idle_buffer_limit) std::string().swap(scratch);
+    }
+    return out;
   }
 
   // Queues framed bytes; false if the connection is closed. One write drains the whole queue.
@@ -318,8 +333,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       if (writing_) return true;
       writing_ = true;
     }
+    // On the strand already (a handler answering inline), the write starts at once.
     auto self = this->shared_from_this();
-    asio::post(stream_->strand(), [self] { self->write_queued(); });
+    asio::dispatch(stream_->strand(), [self] { self->write_queued(); });
     return true;
   }
 
@@ -328,74 +344,116 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     return closed_;
   }
 
+  // On the strand: writes everything queued, each batch of frames in one write. What the
+  // socket takes at once is written directly; only the rest waits for an asynchronous write.
+  // After a few rounds of directly written batches the loop yields, so reads get their turn.
   void write_queued() {
-    {
-      std::lock_guard lock(out_mutex_);
-      writing_buffer_.clear();
-      writing_buffer_.swap(outbox_);
-      if (writing_buffer_.empty()) {
-        writing_ = false;
-        if (!close_when_flushed_) return;
+    for (int round = 0; round < 16; ++round) {
+      {
+        std::lock_guard lock(out_mutex_);
+        writing_buffer_.clear();
+        writing_buffer_.swap(outbox_);
+        if (writing_buffer_.empty()) {
+          writing_ = false;
+          if (!close_when_flushed_) return;
+        }
       }
-    }
-    if (writing_buffer_.empty()) {  // only a close was queued
-      close();
-      return;
+      if (writing_buffer_.empty()) {  // only a close was queued
+        close();
+        return;
+      }
+      const std::size_t written = stream_->try_write_some(asio::buffer(writing_buffer_));
+      if (written < writing_buffer_.size()) {
+        write_rest(written);
+        return;
+      }
+      if (!finish_write()) return;
     }
     auto self = this->shared_from_this();
-    stream_->async_write(asio::buffer(writing_buffer_),
+    asio::post(stream_->strand(), [self] { self->write_queued(); });
+  }
+
+  void write_rest(std::size_t written) {
+    auto self = this->shared_from_this();
+    stream_->async_write(asio::buffer(writing_buffer_) + written,
                          [self](const std::error_code& ec, std::size_t) {
                            if (ec) {
                              self->log_(log_level::error, "write failed: " + ec.message());
                              self->close();
                              return;
                            }
-                           bool more = false;
-                           bool close_now = false;
-                           {
-                             std::lock_guard lock(self->out_mutex_);
-                             // Sent: no longer pending. must_pause() counts it until cleared,
-                             // and resume_reading() below would find the backlog still full.
-                             self->writing_buffer_.clear();
-                             more = !self->outbox_.empty();
-                             if (!more) {
-                               self->writing_ = false;
-                               close_now = self->close_when_flushed_;
-                             }
-                           }
-                           if (close_now) self->close();
-                           if (more) self->write_queued();
-                           else if (self->closed_flag()) self->shutdown_when_flushed();
-                           else self->resume_reading();
+                           if (self->finish_write()) self->write_queued();
                          });
   }
 
-  // An idle connection holds a small buffer; it doubles while reads fill it (bursts, large
-  // messages) and shrinks back once everything in it has been handled.
+  // On the strand, once writing_buffer_ is sent: true if more was queued meanwhile.
+  bool finish_write() {
+    bool more = false;
+    bool close_now = false;
+    {
+      std::lock_guard lock(out_mutex_);
+      // Sent: no longer pending. must_pause() counts it until cleared, and resume_reading()
+      // below would find the backlog still full.
+      writing_buffer_.clear();
+      more = !outbox_.empty();
+      if (!more) {
+        writing_ = false;
+        close_now = close_when_flushed_;
+      }
+    }
+    if (close_now) close();
+    if (more) return true;
+    if (closed_flag()) shutdown_when_flushed();
+    else resume_reading();
+    return false;
+  }
+
+  // An idle connection holds a small buffer. It doubles while a message outgrows it, or while
+  // reads fill it (a burst, up to burst_buffer_limit), grows straight towards the size a
+  // framing announces for the message under way, and shrinks back once everything in it is
+  // handled.
+  // It is never zero-filled: only received bytes are ever read from it.
   static constexpr std::size_t initial_buffer = 2048;
+  static constexpr std::size_t min_read = initial_buffer / 4;
   static constexpr std::size_t idle_buffer_limit = 64 * 1024;
+  static constexpr std::size_t burst_buffer_limit = 256 * 1024;
+  // A header alone can announce up to max_message_bytes: the buffer takes at most this much, or
+  // four times what has arrived, more than it holds, so a peer cannot reserve memory for free.
+  static constexpr std::size_t hint_step = 16 * 1024;
 
   void read_more() {
     if (begin_ == filled_) {
       begin_ = filled_ = 0;
-      if (buffer_.size() > idle_buffer_limit && !last_read_filled_) {
-        buffer_.resize(initial_buffer);
-        buffer_.shrink_to_fit();
-      }
+      if (capacity_ > idle_buffer_limit && !last_read_filled_) reallocate_buffer(initial_buffer);
     }
-    if (last_read_filled_ || buffer_.size() - filled_ < initial_buffer / 4) {
-      if (begin_ > 0) {  // drop consumed bytes before growing
-        std::memmove(buffer_.data(), buffer_.data() + begin_, filled_ - begin_);
-        filled_ -= begin_;
-        begin_ = 0;
-      }
-      if (last_read_filled_ || buffer_.size() - filled_ < initial_buffer / 4)
-        buffer_.resize(std::max(initial_buffer, buffer_.size() * 2));
+    const std::size_t unread = filled_ - begin_;
+    std::size_t wanted = std::max(unread + min_read, initial_buffer);
+    if (frame_size_hint_ > unread)  // the announced frame, in steps while bytes come in
+      wanted = std::max(std::min(frame_size_hint_, std::max(4 * unread, hint_step)), wanted);
+    else if (capacity_ - unread < min_read || (last_read_filled_ && capacity_ < burst_buffer_limit))
+      wanted = std::max(wanted, 2 * capacity_);
+    frame_size_hint_ = 0;
+    if (wanted > capacity_) {
+      reallocate_buffer(wanted);
+    } else if (capacity_ - begin_ < wanted) {  // room enough once consumed bytes are dropped
+      std::memmove(buffer_.get(), buffer_.get() + begin_, unread);
+      filled_ = unread;
+      begin_ = 0;
     }
     auto self = this->shared_from_this();
     stream_->async_read_some(
-        asio::buffer(buffer_.data() + filled_, buffer_.size() - filled_),
+        asio::buffer(buffer_.get() + filled_, capacity_ - filled_),
         [self](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  }
+
+  // Moves the unread bytes to the front of a new buffer of `capacity` bytes.
+  void reallocate_buffer(std::size_t capacity) {
+    std::unique_ptr<char[]> fresh(new char[capacity]);
+    if (filled_ > begin_) std::memcpy(fresh.get(), buffer_.get() + begin_, filled_ - begin_);
+    filled_ -= begin_;
+    begin_ = 0;
+    buffer_ = std::move(fresh);
+    capacity_ = capacity;
   }
 
   void on_read(const std::error_code& ec, std::size_t n) {
@@ -407,15 +465,17 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       finish_reading();
       return;
     }
-    last_read_filled_ = n > 0 && filled_ + n == buffer_.size();
+    last_read_filled_ = n > 0 && filled_ + n == capacity_;
     filled_ += n;
     bool needs_bytes = false;  // the loop stopped for want of bytes, not for back-pressure
     try {
       while (!closed_flag() && !must_pause()) {
-        const std::string_view unread(buffer_.data() + begin_, filled_ - begin_);
+        const std::string_view unread(buffer_.get() + begin_, filled_ - begin_);
         auto found = framing_.extract(unread, options_.max_message_bytes);
         if (!found) {
           needs_bytes = true;
+          if constexpr (has_frame_size_hint<Framing>::value)
+            frame_size_hint_ = framing_.frame_size_hint(unread);
           break;
         }
         const bool decoded = handle_message(found->message(unread));
@@ -498,11 +558,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   // Acts on one message; false if it did not decode (a Parse error was sent).
   bool handle_message(std::string_view bytes) {
-    std::string reply;
-    std::optional<value_type> decoded = engine_.decode(bytes, reply);
+    std::string parse_error;
+    std::optional<value_type> decoded = engine_.decode(bytes, parse_error);
     if (!decoded) {
       ++errors_sent_;
-      send_reply(std::move(reply), false);
+      send(framed([&](std::string& out) { out += parse_error; }));
       return false;
     }
     auto doc = std::make_shared<value_type>(std::move(*decoded));
@@ -610,9 +670,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   void send_value(const value_type& reply, bool close_when_flushed) {
     errors_sent_ += count_errors(reply);
-    std::string encoded;
-    engine_.encode_reply(reply, encoded);
-    send_reply(std::move(encoded), close_when_flushed);
+    send(framed([&](std::string& out) { engine_.encode_reply(reply, out); }), close_when_flushed);
   }
 
   static std::uint64_t count_errors(const value_type& reply) {
@@ -621,12 +679,6 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     if (traits::is_array(reply))
       for (std::size_t i = 0; i < traits::size(reply); ++i) n += count_errors(traits::at(reply, i));
     return n;
-  }
-
-  void send_reply(std::string encoded, bool close_when_flushed) {
-    std::string framed;
-    Framing::wrap(encoded, framed);
-    send(std::move(framed), close_when_flushed);
   }
 
   void complete_call(const typename dispatcher<Codec>::message& m) {
@@ -729,9 +781,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   Framing framing_;
 
   // Reading (strand only).
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;  // bytes [begin_, filled_) are received and not yet handled
+  std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t filled_ = 0;
+  std::size_t frame_size_hint_ = 0;  // from the framing, when a message is under way
   std::atomic<bool> reading_paused_{false};
   bool last_read_filled_ = false;
   std::uint64_t messages_read_ = 0;             // strand only

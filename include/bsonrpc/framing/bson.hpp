@@ -36,6 +36,16 @@ struct BsonFraming {
 
   // Appends the document unchanged: it already carries its length.
   static void wrap(std::string_view message, std::string& out) { out.append(message); }
+  static void begin_frame(std::string&) {}
+  static void end_frame(std::string&, std::size_t) {}
+
+  // The length the document at the front of `buffer` announces, once its 4 bytes are in.
+  static std::size_t frame_size_hint(std::string_view buffer) {
+    if (buffer.size() < 4) return 0;
+    std::uint32_t length = 0;
+    for (int i = 3; i >= 0; --i) length = length << 8 | static_cast<unsigned char>(buffer[i]);
+    return length;
+  }
 };
 static_assert(is_framing_v<BsonFraming>);
 

@@ -79,6 +79,8 @@ struct Frameless {
 
   // Appends `message` unchanged: a JSON object or array delimits itself.
   static void wrap(std::string_view message, std::string& out) { out.append(message); }
+  static void begin_frame(std::string&) {}
+  static void end_frame(std::string&, std::size_t) {}
 
  private:
   std::optional<frame> extract_or_throw(std::string_view buffer, std::size_t max_message_bytes) {

@@ -11,6 +11,16 @@
 //       it has been buffered in full.
 //   static void wrap(std::string_view message, std::string& out);
 //       Appends `message`, framed, to `out`.
+// Two optional members make large messages cheaper; a framing without them works the same:
+//   static void begin_frame(std::string& out);
+//   static void end_frame(std::string& out, std::size_t message_start);
+//       Framing in place: begin_frame appends what goes before a message, the codec appends the
+//       message, end_frame (given where the message starts) completes the frame. Saves copying
+//       every outgoing message into its frame.
+//   std::size_t frame_size_hint(std::string_view buffer) const;
+//       After extract() returned nullopt for `buffer`: the size the frame at its front will
+//       have, counted from the buffer's first byte, when its header already says so; else 0.
+//       The connection then sizes its read buffer once instead of growing it step by step.
 #pragma once
 
 #include <bsonrpc/errors.hpp>
@@ -54,5 +64,18 @@ struct is_framing<
 
 template <class F>
 inline constexpr bool is_framing_v = is_framing<F>::value;
+
+template <class F, class = void>
+struct frames_in_place : std::false_type {};
+template <class F>
+struct frames_in_place<F, std::void_t<decltype(F::begin_frame(std::declval<std::string&>())),
+                                      decltype(F::end_frame(std::declval<std::string&>(),
+                                                            std::size_t{}))>> : std::true_type {};
+
+template <class F, class = void>
+struct has_frame_size_hint : std::false_type {};
+template <class F>
+struct has_frame_size_hint<F, std::void_t<decltype(std::size_t{std::declval<const F&>().frame_size_hint(
+                                  std::declval<std::string_view>())})>> : std::true_type {};
 
 }  // namespace bsonrpc

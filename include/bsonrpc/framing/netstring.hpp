@@ -44,6 +44,11 @@ struct Netstring {
     out.push_back(',');
   }
 
+  // Once the "<length>:" header is in: the header, the message and the ','.
+  std::size_t frame_size_hint(std::string_view) const {
+    return has_length_ ? parsed_ + length_ + 1 : 0;
+  }
+
  private:
   void parse_length_byte(std::string_view buffer, std::size_t max_message_bytes) {
     const char c = buffer[parsed_];

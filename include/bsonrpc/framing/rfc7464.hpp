@@ -60,6 +60,8 @@ struct Rfc7464 {
     out.append(message);
     out.push_back(line_feed);
   }
+  static void begin_frame(std::string& out) { out.push_back(record_separator); }
+  static void end_frame(std::string& out, std::size_t) { out.push_back(line_feed); }
 
  private:
   // Index of the first `c` in data[from, to), or `to` if there is none.

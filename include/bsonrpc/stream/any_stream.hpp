@@ -29,6 +29,9 @@ class any_stream {
   virtual void async_read_some(asio::mutable_buffer buffer, handler done) = 0;
   // Writes all of `buffer` (a composed operation) before calling `done`.
   virtual void async_write(asio::const_buffer buffer, handler done) = 0;
+  // Writes what the socket takes now without waiting: the bytes written, 0 if none (or if the
+  // stream cannot write that way, as TLS). Saves a trip through the event loop per write.
+  virtual std::size_t try_write_some(asio::const_buffer buffer) noexcept = 0;
   // Stops both directions at the socket level: pending reads complete with an error or EOF.
   virtual void shutdown() noexcept = 0;
   virtual void close() noexcept = 0;
@@ -57,6 +60,18 @@ class stream_adapter final : public any_stream {
     asio::async_write(stream_, buffer, asio::bind_executor(strand_, std::move(done)));
   }
 
+  std::size_t try_write_some(asio::const_buffer buffer) noexcept override {
+    if constexpr (is_socket) {
+      std::error_code ec;
+      if (!stream_.non_blocking()) stream_.non_blocking(true, ec);
+      if (ec) return 0;
+      const std::size_t written = stream_.write_some(buffer, ec);
+      return ec ? 0 : written;
+    } else {
+      return 0;
+    }
+  }
+
   void shutdown() noexcept override {
     std::error_code ignored;
     stream_.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
@@ -70,6 +85,10 @@ class stream_adapter final : public any_stream {
   Stream& get() noexcept { return stream_; }
 
  private:
+  // A plain socket, not a layer over one (such as TLS).
+  static constexpr bool is_socket =
+      std::is_same_v<Stream, std::decay_t<decltype(std::declval<Stream&>().lowest_layer())>>;
+
   Stream stream_;
   strand_type strand_;
 };
