@@ -40,7 +40,7 @@ struct Options {
   // connection closes. nullopt: no limit.
   std::optional<std::chrono::milliseconds> partial_message_timeout = std::chrono::seconds(30);
   // EventLoop only: where handlers run, e.g. [&pool](auto task) { asio::post(pool, task); }
-  // for handlers that block. Empty: on the connection's io_context.
+  // for handlers that block. Empty: on the connection's strand, as each message is read.
   std::function<void(std::function<void()>)> handler_runner;
   // Where log lines go (nothing by default; stderr_log_sink() is ready to use).
   bsonrpc::log_sink log;

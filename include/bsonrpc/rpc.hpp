@@ -103,7 +103,7 @@ class Rpc final : public caller {
   template <class R = value_type, class... Args>
   R call_for(std::optional<duration> timeout, std::string_view method, const Args&... args) {
     value_type result = connection_->call_blocking(method, pack(args...), timeout);
-    if constexpr (!std::is_void_v<R>) return convert_result<R>(result, method);
+    if constexpr (!std::is_void_v<R>) return convert_result<R>(std::move(result), method);
   }
 
   // Sends a notification.
@@ -245,7 +245,7 @@ class Rpc final : public caller {
                               }
                               try {
                                 if constexpr (std::is_void_v<R>) promise->set_value();
-                                else promise->set_value(convert_result<R>(outcome.result, name));
+                                else promise->set_value(convert_result<R>(std::move(outcome.result), name));
                               } catch (...) {
                                 promise->set_exception(std::current_exception());
                               }
@@ -418,9 +418,9 @@ class Rpc final : public caller {
   }
 
   template <class R>
-  static R convert_result(const value_type& result, std::string_view method) {
+  static R convert_result(value_type&& result, std::string_view method) {
     try {
-      return from_value<R>(result);
+      return from_value<R>(std::move(result));
     } catch (const conversion_error& e) {
       throw decoding_error("result of " + std::string(method) + ": " + e.what());
     }

@@ -188,7 +188,12 @@ struct converter<value, T, std::enable_if_t<std::is_floating_point_v<T>>> {
 template <>
 struct converter<value, std::string> {
   static value to_value(const std::string& s) { return value(s); }
+  static value to_value(std::string&& s) { return value(std::move(s)); }
   static std::string from_value(const value& v) { return detail::bson_get<std::string>(v); }
+  static std::string from_value(value&& v) {
+    if (v.is_string()) return std::move(v.get<std::string>());
+    return from_value(std::as_const(v));
+  }
 };
 
 template <>

@@ -62,18 +62,20 @@ class conversion_error : public std::runtime_error {
 // converter<V, T> converts between a codec's value type V and the C++ type T:
 //   static V to_value(const T&);        throws encoding_error if T cannot be represented
 //   static T from_value(const V&);      throws conversion_error on a wrong type or range
-// Codecs specialise it for scalars; the containers below work for every codec.
+// Codecs specialise it for scalars; the containers below work for every codec. A converter
+// may add to_value(T&&) and from_value(V&&): to_value and from_value pass rvalues on, so a
+// large string result moves into or out of a value instead of being copied.
 template <class V, class T, class Enable = void>
 struct converter;
 
 template <class V, class T>
-V to_value(const T& t) {
-  return converter<V, std::decay_t<const T&>>::to_value(t);
+V to_value(T&& t) {
+  return converter<V, std::decay_t<T>>::to_value(std::forward<T>(t));
 }
 
 template <class T, class V>
-T from_value(const V& v) {
-  return converter<V, T>::from_value(v);
+T from_value(V&& v) {
+  return converter<std::decay_t<V>, T>::from_value(std::forward<V>(v));
 }
 
 namespace detail {

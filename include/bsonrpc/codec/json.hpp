@@ -165,9 +165,14 @@ struct converter<nlohmann::json, T, std::enable_if_t<std::is_floating_point_v<T>
 template <>
 struct converter<nlohmann::json, std::string> {
   static nlohmann::json to_value(const std::string& s) { return s; }
+  static nlohmann::json to_value(std::string&& s) { return std::move(s); }
   static std::string from_value(const nlohmann::json& v) {
     if (!v.is_string()) throw conversion_error("expected a string");
     return v.get<std::string>();
+  }
+  static std::string from_value(nlohmann::json&& v) {
+    if (!v.is_string()) throw conversion_error("expected a string");
+    return std::move(*v.get_ptr<std::string*>());
   }
 };
 

@@ -13,6 +13,7 @@
 #include <asio.hpp>
 #include <asio/experimental/deferred.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -103,7 +104,7 @@ void complete_reply(Complete& complete, Outcome outcome) {
     return;
   }
   try {
-    complete(std::error_code(), R(from_value<T>(outcome.result)));
+    complete(std::error_code(), R(from_value<T>(std::move(outcome.result))));
   } catch (const conversion_error&) {
     complete(make_error_code(errc::decoding_error), R());
   }
@@ -121,12 +122,18 @@ auto async_call(Token&& token, asio::any_io_executor io, Start start, Cancel can
         auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
         // std::function needs a copyable target; Asio handlers may be move-only.
         auto shared = std::make_shared<handler_type>(std::move(handler));
-        auto complete = [shared, work](auto&&... results) mutable {
+        // A call that fails while it is being started completes through a post, as Asio
+        // requires; one that completes later (its response read) through a dispatch, which
+        // runs the handler at once when this thread already runs its executor.
+        auto initiating = std::make_shared<std::atomic<bool>>(true);
+        auto complete = [shared, work, initiating](auto&&... results) mutable {
           auto h = std::move(*shared);
-          asio::post(work, [h = std::move(h),
-                            results = std::make_tuple(std::move(results)...)]() mutable {
+          auto run = [h = std::move(h),
+                      results = std::make_tuple(std::move(results)...)]() mutable {
             std::apply(h, std::move(results));
-          });
+          };
+          if (initiating->load()) asio::post(work, std::move(run));
+          else asio::dispatch(work, std::move(run));
         };
         auto done = [complete](Outcome outcome) mutable {
           if constexpr (is_reply<R>::value) {
@@ -137,7 +144,7 @@ auto async_call(Token&& token, asio::any_io_executor io, Start start, Cancel can
             complete(to_error_code(outcome.error), R{});
           } else {
             try {
-              R result = from_value<R>(outcome.result);
+              R result = from_value<R>(std::move(outcome.result));
               complete(std::error_code(), std::move(result));
             } catch (const conversion_error&) {
               complete(make_error_code(errc::decoding_error), R{});
@@ -151,6 +158,7 @@ auto async_call(Token&& token, asio::any_io_executor io, Start start, Cancel can
           done(Outcome{{}, std::current_exception()});
           return;
         }
+        initiating->store(false);
         if (slot.is_connected())
           slot.assign([cancel, id](asio::cancellation_type) mutable { cancel(id); });
       },

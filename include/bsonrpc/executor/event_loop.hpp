@@ -2,10 +2,12 @@
 // the application runs, so one or a few threads serve thousands of connections.
 //
 // The library starts no thread. Reads and writes are asynchronous on a strand per
-// connection. Request handlers are posted to the stream's executor (with several threads
-// running the io_context they may run concurrently); notification handlers run one at a time
-// in arrival order unless Options::concurrent_notification_handling is set. Handlers that
-// block belong elsewhere: set Options::handler_runner to post them to an asio::thread_pool.
+// connection. Handlers run on that strand as their messages are read, so a connection answers
+// its requests in order, one at a time, with no hand-off between threads (connections run in
+// parallel when several threads run the io_context). Handlers that block or compute for long
+// belong elsewhere: set Options::handler_runner to run them on, say, an asio::thread_pool,
+// where requests run concurrently and notifications one at a time in arrival order unless
+// Options::concurrent_notification_handling is set.
 // Blocking calls (call, batch_call) are refused on a thread running the io_context, since
 // they would wait for the loop they block: use async_call there, or a coroutine handler.
 #pragma once
@@ -37,9 +39,10 @@ struct EventLoop {
 
     void start(const std::function<bool()>&) {}
 
+    // Called on the connection's strand: without a runner the handler runs right there.
     void post_request(std::function<void()> task) {
       if (runner_) runner_(std::move(task));
-      else asio::post(io_, std::move(task));
+      else asio::dispatch(io_, std::move(task));
     }
 
     void post_notification(std::function<void()> task) {
