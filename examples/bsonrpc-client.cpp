@@ -2,7 +2,8 @@
 // socket and makes one call, sends one notification, sends a batch from a file, or (with no
 // action flag) runs the original README's "more features" scenario.
 //
-//   bsonrpc-client --connect ADDR [--codec json|bson] [--framing rfc7464|netstring|frameless]
+//   bsonrpc-client --connect ADDR [--codec json|bson]
+//                  [--framing rfc7464|netstring|frameless|content-length|ndjson]
 //                  [--executor threads|asio] [--tls-ca PEM | --tls-insecure]
 //                  [--tls-cert PEM --tls-key PEM] [--timeout-ms N] [--verbose]
 //                  [--call METHOD [JSON-PARAMS] [--repeat N]] [--notify METHOD [JSON-PARAMS]]
@@ -48,7 +49,8 @@ using ordered_json = nlohmann::ordered_json;
 
 constexpr const char* usage =
     "usage: bsonrpc-client --connect ADDR [--codec json|bson]\n"
-    "                      [--framing rfc7464|netstring|frameless] [--executor threads|asio]\n"
+    "                      [--framing rfc7464|netstring|frameless|content-length|ndjson]\n"
+    "                      [--executor threads|asio]\n"
     "                      [--tls-ca PEM | --tls-insecure] [--tls-cert PEM --tls-key PEM]\n"
     "                      [--timeout-ms N] [--verbose]\n"
     "                      [--call METHOD [JSON-PARAMS] [--repeat N]]\n"

@@ -4,7 +4,8 @@
 // every connection its threads (conformance/threads_server.hpp); --executor asio serves them
 // all on one event loop, handlers on a thread pool (conformance/event_loop_server.hpp).
 //
-//   bsonrpc-server --listen 127.0.0.1:0 [--codec json|bson] [--framing rfc7464|netstring|frameless]
+//   bsonrpc-server --listen 127.0.0.1:0 [--codec json|bson]
+//                  [--framing rfc7464|netstring|frameless|content-length|ndjson]
 //                  [--executor threads|asio] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 //                  [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]
 //
@@ -39,7 +40,8 @@ using namespace conformance;
 
 constexpr const char* usage =
     "usage: bsonrpc-server --listen 127.0.0.1:PORT|[::1]:PORT|unix:/path [--codec json|bson]\n"
-    "                      [--framing rfc7464|netstring|frameless] [--executor threads|asio]\n"
+    "                      [--framing rfc7464|netstring|frameless|content-length|ndjson]\n"
+    "                      [--executor threads|asio]\n"
     "                      [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n"
     "                      [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]\n";
 

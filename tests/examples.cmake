@@ -35,6 +35,19 @@ add_example_test(NAME "examples: the features client gets the batch, Stage 1 and
   COMMAND ${example_scripts}/pair.py features
           $<TARGET_FILE:features-server> $<TARGET_FILE:features-client>)
 
+# lsp-stdio-server is the child of an editor: the script writes to its stdin, reads its stdout.
+foreach(scenario IN ITEMS
+    "session|lsp-stdio-server answers initialize, hover and shutdown over its stdin and stdout, then exits 0 on exit"
+    "exit-without-shutdown|lsp-stdio-server exits 1 on exit without shutdown"
+    "editor-gone|lsp-stdio-server exits 1 when its stdin ends"
+    "malformed-header|lsp-stdio-server exits 1 without a reply on a malformed Content-Length header")
+  string(REPLACE "|" ";" scenario "${scenario}")
+  list(GET scenario 0 mode)
+  list(GET scenario 1 sentence)
+  add_example_test(NAME "examples: ${sentence}"
+    COMMAND ${example_scripts}/lsp_stdio.py ${mode} $<TARGET_FILE:lsp-stdio-server>)
+endforeach()
+
 add_example_test(NAME "examples: generate a throwaway CA, server and client certificate with openssl"
   COMMAND ${example_scripts}/make_certs.py ${example_work}/certs)
 set_tests_properties("examples: generate a throwaway CA, server and client certificate with openssl"
@@ -55,7 +68,8 @@ foreach(executor IN ITEMS threads asio)
   set(with "--executor;${executor}")
   set(on "${executor} executor")
 
-  foreach(variant IN ITEMS "json;rfc7464" "json;netstring" "json;frameless" "bson;rfc7464")
+  foreach(variant IN ITEMS "json;rfc7464" "json;netstring" "json;frameless" "json;content-length"
+                           "json;ndjson" "bson;rfc7464")
     list(GET variant 0 codec)
     list(GET variant 1 framing)
     if(codec STREQUAL "bson")

@@ -1,7 +1,9 @@
 // Tests for the framing policies: round trips, every way a stream can be split, malformed
 // frames, early rejection of oversize frames, and a user-defined framing.
 #include <bsonrpc/framing/bson.hpp>
+#include <bsonrpc/framing/content_length.hpp>
 #include <bsonrpc/framing/frameless.hpp>
+#include <bsonrpc/framing/ndjson.hpp>
 #include <bsonrpc/framing/netstring.hpp>
 #include <bsonrpc/framing/rfc7464.hpp>
 
@@ -522,4 +524,321 @@ TEST_CASE("size hint: a BSON document's hint is its length as soon as its 4 byte
   check_size_hint<BsonFraming>(bson_document(70000), 4);
   check_size_hint<BsonFraming>(bson_document(13), 4);
   CHECK(BsonFraming::frame_size_hint("\x10\0\0") == 0);
+}
+
+// ---- content-length
+
+namespace {
+
+std::string content_length_frame(std::string_view message) {
+  std::string out;
+  ContentLength::wrap(message, out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("content-length: a wrapped message extracts to itself", "[framing][content-length]") {
+  check_round_trip<ContentLength>(byte_messages);
+  check_round_trip<ContentLength>(json_messages);
+  CHECK(content_length_frame("hello") == "Content-Length: 5\r\n\r\nhello");
+  CHECK(content_length_frame("") == "Content-Length: 0\r\n\r\n");
+}
+
+TEST_CASE("content-length: messages back to back in one buffer are all extracted",
+          "[framing][content-length]") {
+  check_back_to_back<ContentLength>(byte_messages);
+}
+
+TEST_CASE("content-length: messages fed one byte at a time are reassembled",
+          "[framing][content-length]") {
+  check_bytewise<ContentLength>(byte_messages);
+}
+
+TEST_CASE("content-length: a two-message stream split at every byte boundary is reassembled",
+          "[framing][content-length]") {
+  check_every_split<ContentLength>(byte_messages[3], json_messages[3]);
+}
+
+TEST_CASE("content-length: header names are case-insensitive and other headers are ignored",
+          "[framing][content-length]") {
+  reader<ContentLength> r;
+  r.feed("Content-Length: 2\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}");
+  r.feed("content-type:x\r\nCONTENT-LENGTH:3\r\n\r\n[1]");
+  r.feed("cOnTeNt-LeNgTh: \t 4\t \r\nX-Empty:\r\nX-Odd: !#$%&'*+-.^_`|~ \x80\xFF\r\n\r\n\"ab\"");
+  CHECK(r.messages == std::vector<std::string>{"{}", "[1]", "\"ab\""});
+  CHECK(r.buffer.empty());
+}
+
+TEST_CASE("content-length: a repeated Content-Length with the same value is accepted",
+          "[framing][content-length]") {
+  reader<ContentLength> r;
+  r.feed("Content-Length: 2\r\ncontent-length: 002\r\n\r\n{}");
+  CHECK(r.messages == std::vector<std::string>{"{}"});
+}
+
+TEST_CASE("content-length: a zero length is the empty message", "[framing][content-length]") {
+  reader<ContentLength> r;
+  r.feed("Content-Length: 0\r\n\r\nContent-Length: 0\r\n\r\n");
+  CHECK(r.messages == std::vector<std::string>{"", ""});
+}
+
+TEST_CASE("content-length: malformed headers are framing errors", "[framing][content-length]") {
+  const auto error = [](const std::string& headers) {
+    return read_error<ContentLength>(headers + "{}");
+  };
+  SECTION("no Content-Length header") {
+    REQUIRE_THROWS_AS(ContentLength{}.extract("\r\n{}", default_max), framing_error);
+    CHECK(error("Content-Type: text/plain\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length-X: 2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Lengt: 2\r\n\r\n") == errc::framing_error);
+  }
+  SECTION("a value that is not decimal digits") {
+    CHECK(error("Content-Length: \r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: -2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: +2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 0x2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2a\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 1 1\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2, 2\r\n\r\n") == errc::framing_error);
+  }
+  SECTION("two Content-Length headers that disagree") {
+    CHECK(error("Content-Length: 2\r\nContent-Length: 3\r\n\r\n") == errc::framing_error);
+  }
+  SECTION("a line not ended by CR LF") {
+    CHECK(error("Content-Length: 2\n\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\r\n\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\rX\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\r\n\rX") == errc::framing_error);
+  }
+  SECTION("a header name that is not a token, or not followed directly by ':'") {
+    CHECK(error(": 2\r\nContent-Length: 2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length : 2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content Length: 2\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length\r\n\r\n") == errc::framing_error);
+    CHECK(error("{\"jsonrpc\":\"2.0\"}") == errc::framing_error);
+  }
+  SECTION("a continuation line") {
+    CHECK(error("Content-Length: 2\r\n X: 1\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\r\n\tX: 1\r\n\r\n") == errc::framing_error);
+  }
+  SECTION("a control byte in a value") {
+    CHECK(error("Content-Length: 2\r\nX: a\x01\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\r\nX: a\x7F\r\n\r\n") == errc::framing_error);
+    CHECK(error("Content-Length: 2\r\nX: a"s + '\0' + "\r\n\r\n") == errc::framing_error);
+  }
+  SECTION("a header block longer than max_header_bytes, refused on its first byte too many") {
+    const std::string long_header =
+        "Content-Length: 2\r\nX: " + std::string(ContentLength::max_header_bytes, 'x');
+    CHECK(read_error<ContentLength>(long_header) == errc::framing_error);
+    reader<ContentLength> r;
+    r.feed(long_header.substr(0, ContentLength::max_header_bytes - 1));
+    REQUIRE_THROWS_AS(r.feed("x"), framing_error);
+    // Exactly max_header_bytes, empty line included, is still accepted.
+    const std::string filler(ContentLength::max_header_bytes - 26, 'x');
+    reader<ContentLength> fits;
+    fits.feed("Content-Length: 2\r\nX: " + filler + "\r\n\r\n{}");
+    CHECK(fits.messages == std::vector<std::string>{"{}"});
+  }
+}
+
+TEST_CASE("content-length: a length of exactly the maximum size is accepted",
+          "[framing][content-length]") {
+  reader<ContentLength> r;
+  r.max_message_bytes = 10;
+  r.feed("Content-Length: 10\r\n\r\n0123456789");
+  CHECK(r.messages == std::vector<std::string>{"0123456789"});
+  CHECK(read_error<ContentLength>("Content-Length: 11\r\n", 10) == errc::message_too_large);
+}
+
+TEST_CASE("content-length: an oversize length is rejected on its digits, before the body",
+          "[framing][content-length]") {
+  const std::string huge = "Content-Length: 99999999999999999999\r\n\r\n";
+  REQUIRE_THROWS_AS(ContentLength{}.extract(huge, default_max), message_too_large);
+  const std::size_t prefix = std::string("Content-Length: ").size();
+  // 1 MiB has 7 digits, so the 7th nine already proves the length too large.
+  CHECK(bytes_until_too_large<ContentLength>(huge, default_max) == prefix + 7);
+  const auto no_limit = std::numeric_limits<std::size_t>::max();
+  CHECK(bytes_until_too_large<ContentLength>(huge, no_limit) == prefix + 20);
+  // A second, disagreeing header cannot sneak a larger length past the limit either.
+  CHECK(read_error<ContentLength>("Content-Length: 5\r\nContent-Length: 6\r\n", 5) ==
+        errc::message_too_large);
+}
+
+TEST_CASE("content-length: a 4 MiB message fed byte by byte is found without rescanning",
+          "[framing][content-length]") {
+  const std::string big = content_length_frame("[\"" + std::string(4 << 20, 'x') + "\"]");
+  reader<ContentLength> r;
+  r.max_message_bytes = 8 << 20;
+  r.feed_bytewise(big);
+  REQUIRE(r.messages.size() == 1);
+  CHECK(r.messages[0].size() == (4u << 20) + 4);
+}
+
+TEST_CASE("size hint: a content-length frame's hint is its whole frame once its header block is in",
+          "[framing][content-length][size-hint]") {
+  const std::string header = "Content-Length: 70000\r\nContent-Type: x\r\n\r\n";
+  check_size_hint<ContentLength>(header + std::string(70000, 'c'), header.size());
+  check_size_hint<ContentLength>(content_length_frame("{}"), std::string("Content-Length: 2\r\n\r\n").size());
+  static_assert(!frames_in_place<ContentLength>::value, "the header needs the length first");
+}
+
+// ---- ndjson
+
+TEST_CASE("ndjson: a wrapped message extracts to itself", "[framing][ndjson]") {
+  check_round_trip<Ndjson>(json_messages);
+  std::string out;
+  Ndjson::wrap("{}", out);
+  CHECK(out == "{}\n");
+}
+
+TEST_CASE("ndjson: messages back to back in one buffer are all extracted", "[framing][ndjson]") {
+  check_back_to_back<Ndjson>(json_messages);
+}
+
+TEST_CASE("ndjson: messages fed one byte at a time are reassembled", "[framing][ndjson]") {
+  check_bytewise<Ndjson>(json_messages);
+}
+
+TEST_CASE("ndjson: a two-message stream split at every byte boundary is reassembled",
+          "[framing][ndjson]") {
+  check_every_split<Ndjson>(json_messages[0], json_messages[3]);
+}
+
+TEST_CASE("ndjson: CRLF line ends are accepted and the CR dropped", "[framing][ndjson]") {
+  reader<Ndjson> r;
+  r.feed("{}\r\n[1]\r");
+  r.feed("\n{\"a\":\"\\r\"}\n");
+  CHECK(r.messages == std::vector<std::string>{"{}", "[1]", "{\"a\":\"\\r\"}"});
+  CHECK(r.buffer.empty());
+  // CRs right before the LF are line end (so every message read wraps back to the same line);
+  // any other is the codec's to judge.
+  reader<Ndjson> inner;
+  inner.feed("{}\r\r\n\r{}\n");
+  CHECK(inner.messages == std::vector<std::string>{"{}", "\r{}"});
+}
+
+TEST_CASE("ndjson: blank and whitespace-only lines are skipped, even across reads",
+          "[framing][ndjson]") {
+  reader<Ndjson> r;
+  r.feed("\n\r\n \t \n");
+  CHECK(r.messages.empty());
+  r.feed("  {}\n\n\n");
+  r.feed("\r\n[1]\n  \r\n");
+  CHECK(r.messages == std::vector<std::string>{"  {}", "[1]"});
+  Ndjson framing;
+  const auto f = framing.extract("\n\r\n{}\n", default_max);
+  REQUIRE(f);
+  CHECK(f->offset == 3);
+  CHECK(f->consumed == 6);
+}
+
+TEST_CASE("ndjson: a line that is not JSON is still a frame, and the next line is read",
+          "[framing][ndjson]") {
+  static_assert(framing_resynchronises<Ndjson>::value);
+  reader<Ndjson> r;
+  r.feed("{\"a\":\n"s + "\x1E\0\xFF"s + "\n{}\n");
+  CHECK(r.messages == std::vector<std::string>{"{\"a\":", "\x1E\0\xFF"s, "{}"});
+}
+
+TEST_CASE("ndjson: a message holding a raw newline is refused, not sent as two lines",
+          "[framing][ndjson]") {
+  std::string out = "before";
+  REQUIRE_THROWS_AS(Ndjson::wrap("{\"a\":\n1}", out), encoding_error);
+  CHECK(out == "before");
+  std::string in_place = "before";
+  Ndjson::begin_frame(in_place);
+  const std::size_t start = in_place.size();
+  in_place.append("[1,\n2]");
+  REQUIRE_THROWS_AS(Ndjson::end_frame(in_place, start), encoding_error);
+  CHECK(in_place == "before");
+  try {
+    Ndjson::wrap("\n", out);
+  } catch (const encoding_error& e) {
+    CHECK(e.code() == errc::encoding_error);
+  }
+}
+
+TEST_CASE("ndjson: a message that would not read back unchanged (final CR, blank) is refused",
+          "[framing][ndjson]") {
+  std::string out = "before";
+  REQUIRE_THROWS_AS(Ndjson::wrap("{}\r", out), encoding_error);  // the reader drops a CR
+  REQUIRE_THROWS_AS(Ndjson::wrap("", out), encoding_error);       // blank lines are skipped
+  REQUIRE_THROWS_AS(Ndjson::wrap(" \t", out), encoding_error);
+  CHECK(out == "before");
+  Ndjson::wrap(" {}", out);  // leading blanks are part of the line and read back
+  reader<Ndjson> r;
+  r.feed(out.substr(6));
+  CHECK(r.messages == std::vector<std::string>{" {}"});
+}
+
+TEST_CASE("ndjson: a line of exactly the maximum size is accepted", "[framing][ndjson]") {
+  reader<Ndjson> r;
+  r.max_message_bytes = 8;
+  r.feed("[\"1234\"]\n[\"5678\"]\r\n");
+  CHECK(r.messages == std::vector<std::string>{"[\"1234\"]", "[\"5678\"]"});
+  CHECK(read_error<Ndjson>("[\"12345\"]\n", 8) == errc::message_too_large);
+  CHECK(read_error<Ndjson>("[\"12345\"]\r\n", 8) == errc::message_too_large);
+}
+
+TEST_CASE("ndjson: an oversize line is rejected before its newline arrives", "[framing][ndjson]") {
+  const std::string at_limit(1000, 'a');
+  Ndjson framing;
+  CHECK_FALSE(framing.extract(at_limit, 1000));
+  REQUIRE_THROWS_AS(framing.extract(at_limit + "a", 1000), message_too_large);
+  CHECK(bytes_until_too_large<Ndjson>(at_limit + "aaaa\n", 1000) == 1001);
+  // A CR one past the limit may still be the line's end: the byte after it decides.
+  CHECK(bytes_until_too_large<Ndjson>(at_limit + "\r\n", 1000) == 0);
+  CHECK(bytes_until_too_large<Ndjson>(at_limit + "\ra", 1000) == 1002);
+  const auto no_limit = std::numeric_limits<std::size_t>::max();
+  CHECK(bytes_until_too_large<Ndjson>(at_limit + "\n", no_limit) == 0);
+}
+
+TEST_CASE("ndjson: blank lines are bounded like a message", "[framing][ndjson]") {
+  CHECK(read_error<Ndjson>(std::string(1001, '\n'), 1000) == errc::message_too_large);
+  CHECK(read_error<Ndjson>(std::string(1001, ' '), 1000) == errc::message_too_large);
+  CHECK(read_error<Ndjson>(std::string(1000, '\n'), 1000) == std::error_code());
+}
+
+TEST_CASE("ndjson: a 4 MiB message fed byte by byte is found without rescanning",
+          "[framing][ndjson]") {
+  const std::string big = "[\"" + std::string(4 << 20, 'x') + "\"]\n";
+  reader<Ndjson> r;
+  r.max_message_bytes = 8 << 20;
+  r.feed_bytewise(big);
+  REQUIRE(r.messages.size() == 1);
+  CHECK(r.messages[0].size() == big.size() - 1);
+}
+
+TEST_CASE("in-place framing: ndjson's begin_frame, message and end_frame give exactly wrap's bytes",
+          "[framing][ndjson][in-place]") {
+  check_in_place_matches_wrap<Ndjson>(json_messages);
+}
+
+// ---- between messages: what only separates messages does not count as one under way
+
+TEST_CASE("between messages: frameless whitespace and NDJSON blank lines are not a message under way",
+          "[framing][frameless][ndjson]") {
+  SECTION("frameless") {
+    Frameless framing;
+    CHECK(framing.between_messages());
+    const std::string stream = "{\"a\":1}\n \t\r\n";
+    auto f = framing.extract(stream, default_max);
+    REQUIRE(f);
+    const std::string rest = stream.substr(f->consumed);
+    CHECK_FALSE(framing.extract(rest, default_max));
+    CHECK(framing.between_messages());
+    CHECK_FALSE(framing.extract(rest + "{\"b\"", default_max));
+    CHECK_FALSE(framing.between_messages());
+  }
+  SECTION("ndjson") {
+    Ndjson framing;
+    CHECK(framing.between_messages());
+    CHECK_FALSE(framing.extract("\r\n  \n\t", default_max));
+    CHECK(framing.between_messages());
+    CHECK_FALSE(framing.extract("\r\n  \n\t{\"a\"", default_max));
+    CHECK_FALSE(framing.between_messages());
+  }
+  static_assert(!has_between_messages<Rfc7464>::value && !has_between_messages<Netstring>::value,
+                "every byte of these framings belongs to a frame");
 }

@@ -66,7 +66,9 @@ set(BSONRPC_COMPILE_FAIL_CASES
   "rpc_request_without_context.cpp|must be bsonrpc::Context&|BSONRPC_RPC_REQUEST on a member whose first parameter is not Context& is rejected readably"
   "notification_returning_value.cpp|a notification handler returns void|BSONRPC_NOTIFICATION on a member that returns a value is rejected readably"
   "unregistered_service.cpp|register the class with BSONRPC_SERVICE first|add_service with a class never registered is rejected readably"
-  "warning_only.cpp|unused parameter|a program whose only fault is a warning is rejected (the harness uses -Werror)")
+  "warning_only.cpp|unused parameter|a program whose only fault is a warning is rejected (the harness uses -Werror)"
+  "interface_signature_mismatch.cpp|result type differs from the interface's declaration|BSONRPC_IMPLEMENTS with a member whose signature contradicts the interface is rejected readably"
+  "not_a_hook.cpp|a hook is a callable taking|a hook that does not take hook_message<V>& is rejected readably")
 set(control_name "compile-fail: the control program, using every macro correctly, compiles")
 add_test(NAME "${control_name}"
          COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" -DSTD=17

@@ -73,7 +73,7 @@ inline address parse_address(std::string_view text) {
 }
 
 enum class codec { json, bson };
-enum class framing { rfc7464, netstring, frameless };
+enum class framing { rfc7464, netstring, frameless, content_length, ndjson };
 
 inline codec parse_codec(std::string_view text) {
   if (text == "json") return codec::json;
@@ -85,8 +85,10 @@ inline framing parse_framing(std::string_view text) {
   if (text == "rfc7464") return framing::rfc7464;
   if (text == "netstring") return framing::netstring;
   if (text == "frameless") return framing::frameless;
+  if (text == "content-length") return framing::content_length;
+  if (text == "ndjson") return framing::ndjson;
   throw usage_error("invalid --framing '" + std::string(text) +
-                    "': expected rfc7464, netstring or frameless");
+                    "': expected rfc7464, netstring, frameless, content-length or ndjson");
 }
 
 enum class executor { threads, asio };
@@ -134,6 +136,9 @@ decltype(auto) with_rpc_type(codec c, framing f, F&& fn) {
   switch (f) {
     case framing::netstring: return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Netstring, Executor>>{});
     case framing::frameless: return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Frameless, Executor>>{});
+    case framing::content_length:
+      return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::ContentLength, Executor>>{});
+    case framing::ndjson: return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Ndjson, Executor>>{});
     case framing::rfc7464: break;
   }
   return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Rfc7464, Executor>>{});

@@ -12,14 +12,22 @@
 #include <bsonrpc/executor/threads.hpp>
 #include <bsonrpc/extended_json.hpp>
 #include <bsonrpc/framing/bson.hpp>
+#include <bsonrpc/framing/content_length.hpp>
 #include <bsonrpc/framing/frameless.hpp>
+#include <bsonrpc/framing/ndjson.hpp>
 #include <bsonrpc/framing/netstring.hpp>
 #include <bsonrpc/framing/rfc7464.hpp>
+#include <bsonrpc/hooks.hpp>
+#include <bsonrpc/hooks/allow_methods.hpp>
+#include <bsonrpc/hooks/metrics.hpp>
+#include <bsonrpc/interface.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/redact.hpp>
 #include <bsonrpc/rpc.hpp>
 #include <bsonrpc/server.hpp>
 #include <bsonrpc/service.hpp>
+#include <bsonrpc/stream/descriptor_pair.hpp>
 #include <bsonrpc/tls.hpp>
 #include <bsonrpc/value.hpp>
 

@@ -119,8 +119,9 @@ class caller {
     };
     auto cancel = [this](std::int64_t id) { cancel_call(id); };
     auto&& token = std::get<sizeof...(I)>(std::forward<Tuple>(all));
-    return detail::async_call<R, detail::call_outcome<value>>(token, get_executor(),
-                                                              std::move(start), std::move(cancel));
+    // Forwarded: a completion handler may be move-only.
+    return detail::async_call<R, detail::call_outcome<value>>(
+        std::forward<decltype(token)>(token), get_executor(), std::move(start), std::move(cancel));
   }
 };
 

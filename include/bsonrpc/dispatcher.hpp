@@ -6,6 +6,7 @@
 
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/hook_chain.hpp>
 #include <bsonrpc/detail/invoke.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/errors.hpp>
@@ -13,6 +14,7 @@
 #include <bsonrpc/options.hpp>
 #include <bsonrpc/service.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,8 +65,9 @@ class dispatcher {
   // Receives each response (result or error) to a request this side sent.
   using response_handler = std::function<void(const message&)>;
 
+  // Throws std::invalid_argument if a hook in options.hooks does not serve this codec.
   explicit dispatcher(Options options = {}, logger log = {})
-      : options_(options), log_(std::move(log)) {}
+      : options_(std::move(options)), log_(std::move(log)), hooks_(options_.hooks) {}
 
   // Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
   template <class Service>
@@ -85,6 +88,8 @@ class dispatcher {
   void set_response_handler(response_handler handler) { on_response_ = std::move(handler); }
   const logger& log() const noexcept { return log_; }
   const Options& options() const noexcept { return options_; }
+  // Options::hooks, ready to run over this codec's messages.
+  const detail::hook_chain<Codec>& hooks() const noexcept { return hooks_; }
 
   bool has_request(std::string_view name) const { return find(requests_, name) != nullptr; }
   bool has_notification(std::string_view name) const {
@@ -94,11 +99,12 @@ class dispatcher {
   // Handles one incoming message (or batch) to completion, running handlers on this thread,
   // and appends the encoded reply to `out`. Returns false when there is nothing to send.
   bool handle(std::string_view bytes, Context& context, std::string& out) {
-    std::optional<value_type> decoded = decode(bytes, out);
+    std::optional<value_type> decoded = decode(bytes, out, context.connection_id());
     if (!decoded) return true;  // decode() wrote the Parse error
     if constexpr (Codec::supports_batches) {
       if (traits::is_array(*decoded)) return handle_batch(*decoded, context, out);
     }
+    if (!hooks_.empty()) return handle_hooked(*decoded, context, out);
     std::optional<value_type> reply = process(detail::classify<Codec>(*decoded), context);
     if (!reply) return false;
     encode_reply(*reply, out);
@@ -111,13 +117,18 @@ class dispatcher {
     return handle(bytes, context, out);
   }
 
-  // Decodes `bytes`; on failure appends the Parse error reply to `out` and returns nullopt.
-  std::optional<value_type> decode(std::string_view bytes, std::string& out) const {
+  // Decodes `bytes`; on failure appends the Parse error reply (through the outgoing hooks of
+  // connection `connection`) to `out` and returns nullopt.
+  std::optional<value_type> decode(std::string_view bytes, std::string& out,
+                                   std::uint64_t connection = 0) const {
     try {
       return Codec::decode(bytes, decode_limits{options_.max_depth});
     } catch (const decoding_error& e) {
       log_(log_level::error, std::string("undecodable message: ") + e.what());
-      encode_reply(error_reply(traits::make_null(), errc::parse_error, "Parse error"), out);
+      value_type reply = error_reply(traits::make_null(), errc::parse_error, "Parse error");
+      if (!hooks_.empty())
+        hooks_.outgoing_reply(reply, {}, connection, false, std::chrono::steady_clock::now(), log_);
+      encode_reply(reply, out);
       return std::nullopt;
     }
   }
@@ -162,6 +173,8 @@ class dispatcher {
   // Whether `m` names a coroutine handler (which completes through start_async()).
   bool is_coroutine(const message& m) const {
 #if defined(ASIO_HAS_CO_AWAIT)
+    // An invalid notification goes to run_notification(), which drops it: never to a handler.
+    if (m.kind != detail::message_kind::request && *m.problem) return false;
     const table& methods =
         m.kind == detail::message_kind::request ? requests_ : notifications_;
     const entry* handler = find(methods, m.method);
@@ -258,25 +271,77 @@ class dispatcher {
     }
   }
 
+  // What the incoming hooks made of a batch's entries: per entry, whether a hook answered or
+  // dropped it (and the answer), and when the batch was read.
+  struct batch_screen {
+    struct entry {
+      bool settled = false;
+      std::optional<value_type> reply;  // a settled request's reply, through the hooks
+    };
+    std::vector<entry> entries;  // empty: the batch is refused whole, no hook saw it
+    std::chrono::steady_clock::time_point received;
+    bool has_replies = false;
+  };
+
+  // Runs the incoming hooks over each entry of `batch`, rewriting entries in place. A batch
+  // that answer_batch() refuses whole (empty, or over max_batch_size) is not screened.
+  batch_screen screen_batch(value_type& batch, std::uint64_t connection) const {
+    batch_screen screen;
+    screen.received = std::chrono::steady_clock::now();
+    const std::size_t n = traits::size(batch);
+    if (n == 0 || n > options_.max_batch_size) return screen;
+    screen.entries.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      // The batch is the caller's (decoded here): entries may be rewritten.
+      auto& entry = const_cast<value_type&>(traits::at(batch, i));
+      auto& out = screen.entries[i];
+      const auto fate =
+          hooks_.screen_incoming(entry, connection, true, screen.received, log_, out.reply);
+      out.settled = fate != detail::hook_chain<Codec>::fate::deliver;
+      screen.has_replies = screen.has_replies || out.reply.has_value();
+    }
+    return screen;
+  }
+
   // Runs a batch's entries in order and returns its reply: one entry per request, none for
   // notifications, nothing at all when no entry is a request (section 6); a single -32600
   // for an empty batch or one longer than max_batch_size. Responses in the batch go to the
-  // response handler, unless the caller has already routed them.
+  // response handler, unless the caller has already routed them. With hooks, `screen` is
+  // what screen_batch() made of the batch: settled entries do not run, their replies take
+  // their place, and every other reply passes the outgoing hooks.
   std::optional<value_type> answer_batch(const value_type& batch, Context& context,
-                                         bool responses_routed) {
+                                         bool responses_routed,
+                                         batch_screen* screen = nullptr) {
     const std::size_t n = traits::size(batch);
     if (n == 0 || n > options_.max_batch_size) {
       log_(log_level::error, n == 0 ? "empty batch" : "batch too large: " + std::to_string(n));
-      return error_reply(traits::make_null(), errc::invalid_request, "Invalid Request");
+      value_type refusal = error_reply(traits::make_null(), errc::invalid_request, "Invalid Request");
+      if (!hooks_.empty())
+        hooks_.outgoing_reply(refusal, {}, context.connection_id(), false,
+                              screen ? screen->received : std::chrono::steady_clock::now(), log_);
+      return refusal;
     }
+    const bool screened = screen && screen->entries.size() == n;
     value_type replies = traits::make_array();
     bool any = false;
     for (std::size_t i = 0; i < n; ++i) {
+      if (screened && screen->entries[i].settled) {
+        if (auto& reply = screen->entries[i].reply) {
+          traits::push_back(replies, std::move(*reply));
+          any = true;
+        }
+        continue;
+      }
       const message m = detail::classify<Codec>(traits::at(batch, i));
       const bool is_response = m.kind == detail::message_kind::response ||
                                m.kind == detail::message_kind::error_response;
       if (is_response && responses_routed) continue;
       if (auto reply = process(m, context)) {
+        if (screened) {
+          const bool is_request = m.kind == detail::message_kind::request;
+          hooks_.outgoing_reply(*reply, is_request ? m.method : std::string_view(),
+                                context.connection_id(), true, screen->received, log_);
+        }
         traits::push_back(replies, std::move(*reply));
         any = true;
       }
@@ -368,8 +433,31 @@ class dispatcher {
   }
 #endif
 
-  bool handle_batch(const value_type& batch, Context& context, std::string& out) {
-    std::optional<value_type> replies = answer_batch(batch, context, false);
+  // handle() with hooks, for one message (not a batch).
+  bool handle_hooked(value_type& msg, Context& context, std::string& out) {
+    const auto received = std::chrono::steady_clock::now();
+    const std::uint64_t connection = context.connection_id();
+    std::optional<value_type> reply;
+    const auto fate = hooks_.screen_incoming(msg, connection, false, received, log_, reply);
+    if (fate == detail::hook_chain<Codec>::fate::dropped) return false;
+    if (fate == detail::hook_chain<Codec>::fate::deliver) {
+      const message m = detail::classify<Codec>(msg);
+      reply = process(m, context);
+      const bool is_request = m.kind == detail::message_kind::request;
+      if (reply)
+        hooks_.outgoing_reply(*reply, is_request ? m.method : std::string_view(), connection,
+                              false, received, log_);
+    }
+    if (!reply) return false;
+    encode_reply(*reply, out);
+    return true;
+  }
+
+  bool handle_batch(value_type& batch, Context& context, std::string& out) {
+    std::optional<batch_screen> screen;
+    if (!hooks_.empty()) screen = screen_batch(batch, context.connection_id());
+    std::optional<value_type> replies =
+        answer_batch(batch, context, false, screen ? &*screen : nullptr);
     if (!replies) return false;
     encode_reply(*replies, out);
     return true;
@@ -388,6 +476,7 @@ class dispatcher {
 
   Options options_;
   logger log_;
+  detail::hook_chain<Codec> hooks_;
   table requests_;
   table notifications_;
   response_handler on_response_;

@@ -1,6 +1,7 @@
 // bsonrpc/options.hpp: Options, one plain aggregate with every knob and its default.
 #pragma once
 
+#include <bsonrpc/hooks.hpp>
 #include <bsonrpc/log.hpp>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace bsonrpc {
 
@@ -46,6 +48,10 @@ struct Options {
   bsonrpc::log_sink log;
   // Rewrites log lines before the sink sees them, e.g. to redact secrets.
   bsonrpc::log_filter log_filter;
+  // Message hooks (middleware; see bsonrpc/hooks.hpp), in order from the wire inwards: incoming
+  // messages pass them first to last, outgoing ones last to first. Empty: no hook runs, at no
+  // cost. Copies of Options share each hook's target (one metrics table for every connection).
+  std::vector<hook> hooks;
 };
 
 }  // namespace bsonrpc

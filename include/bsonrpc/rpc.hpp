@@ -338,6 +338,9 @@ class Rpc final : public caller {
     state->done = std::move(done);
     std::vector<std::int64_t> ids;
     value_type message = traits::make_array();
+    const auto& hooks = connection_->engine().hooks();
+    // Requests a hook answered: their slot and outcome, completed once the rest is sent.
+    std::vector<std::pair<std::size_t, detail::call_outcome<value_type>>> answered;
     for (const auto& e : batch.entries()) {
       std::optional<value_type> params = connection_type::params_from_neutral(e.params);
       std::optional<value_type> id_value;
@@ -345,10 +348,22 @@ class Rpc final : public caller {
         ids.push_back(connection_->reserve_call_id());
         id_value = traits::make_integer(ids.back());
       }
-      traits::push_back(message,
-                        detail::make_request<Codec>(e.method, params ? &*params : nullptr,
-                                                    id_value ? &*id_value : nullptr,
-                                                    no_arguments_presentation()));
+      value_type request = detail::make_request<Codec>(e.method, params ? &*params : nullptr,
+                                                       id_value ? &*id_value : nullptr,
+                                                       no_arguments_presentation());
+      if (!hooks.empty()) {
+        detail::call_outcome<value_type> outcome;
+        using fate = typename detail::hook_chain<Codec>::fate;
+        const fate f = hooks.screen_outgoing(request, connection_->id(), true,
+                                             connection_->log(), outcome);
+        if (f == fate::dropped) continue;
+        if (f == fate::answered) {
+          // Only a request is answered (one a hook made of a notification waits for nothing).
+          if (e.is_request) answered.emplace_back(ids.size() - 1, std::move(outcome));
+          continue;
+        }
+      }
+      traits::push_back(message, std::move(request));
     }
     state->results.resize(ids.size());
     state->remaining = ids.size();
@@ -384,9 +399,10 @@ class Rpc final : public caller {
         }
       });
     }
-    bool sent = false;
+    // Hooks may have settled every entry: an empty batch is never sent (it is invalid).
+    bool sent = traits::size(message) == 0;
     try {
-      sent = connection_->send_message(message);
+      if (!sent) sent = connection_->send_message(message);
     } catch (...) {
       for (auto id : ids) connection_->forget_call(id);
       throw;
@@ -395,6 +411,7 @@ class Rpc final : public caller {
       for (auto id : ids) connection_->forget_call(id);
       throw connection_closed();
     }
+    for (auto& [slot, outcome] : answered) connection_->complete_locally(ids[slot], std::move(outcome));
     if (ids.empty()) state->done({}, {});
     return ids;
   }

@@ -38,6 +38,10 @@ class Wire:
             return b"\x1e" + payload + b"\n"
         if self.framing == "netstring":
             return b"%d:%s," % (len(payload), payload)
+        if self.framing == "content-length":
+            return b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
+        if self.framing == "ndjson":
+            return payload + b"\n"
         return payload  # frameless and BSON delimit themselves
 
     def decode(self, payload):
@@ -60,6 +64,16 @@ class Wire:
                 return None
             assert buf[colon + 1 + n:colon + 2 + n] == b",", "netstring without ','"
             return buf[colon + 1:colon + 1 + n], colon + n + 2
+        if self.framing == "content-length":
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return None
+            assert buf.startswith(b"Content-Length: "), f"no Content-Length header: {buf[:40]!r}"
+            n, start = int(buf[16:end]), end + 4
+            return (buf[start:start + n], start + n) if len(buf) >= start + n else None
+        if self.framing == "ndjson":
+            end = buf.find(b"\n")
+            return None if end < 0 else (buf[:end], end + 1)
         if self.framing == "bson":
             if len(buf) < 4:
                 return None

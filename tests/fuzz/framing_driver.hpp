@@ -17,11 +17,17 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace bsonrpc_fuzz {
 
 enum class ending { needs_more, framing_error, message_too_large };
+
+template <class F, class = void>
+struct has_max_header_bytes : std::false_type {};
+template <class F>
+struct has_max_header_bytes<F, std::void_t<decltype(F::max_header_bytes)>> : std::true_type {};
 
 struct reading {
   std::vector<std::string> messages;
@@ -42,6 +48,13 @@ class read_sizes {
   std::size_t largest_;
   std::uint32_t state_;
 };
+
+// The header bytes a framing may buffer besides the message: its max_header_bytes, if any.
+template <class Framing>
+constexpr std::size_t header_allowance() {
+  if constexpr (has_max_header_bytes<Framing>::value) return Framing::max_header_bytes;
+  else return 0;
+}
 
 // Reads `stream` in pieces of `sizes` (all at once when `sizes` is null). `check_frame(buffer,
 // frame)` checks what is specific to the framing; the shared contract is checked here.
@@ -65,8 +78,9 @@ reading read_stream(std::string_view stream, std::size_t max_bytes, read_sizes* 
         out.messages.emplace_back(f->message(buffer));
         buffer.erase(0, f->consumed);
       }
-      // A framing must refuse a message before buffering much more than max_message_bytes.
-      check(buffer.size() <= 2 * max_bytes + 32);
+      // A framing must refuse a message before buffering much more than max_message_bytes
+      // (plus the header block a framing such as ContentLength bounds on its own).
+      check(buffer.size() <= 2 * max_bytes + 32 + header_allowance<Framing>());
     }
   } catch (const bsonrpc::message_too_large&) {
     out.end = ending::message_too_large;

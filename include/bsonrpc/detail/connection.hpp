@@ -10,6 +10,7 @@
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/hook_chain.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/dispatcher.hpp>
 #include <bsonrpc/errors.hpp>
@@ -54,6 +55,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   using value_type = typename Codec::value_type;
   using traits = value_traits<value_type>;
   using completion = std::function<void(call_outcome<value_type>)>;
+  using time_point = std::chrono::steady_clock::time_point;
 
   connection(std::unique_ptr<any_stream> stream, Options options, std::any client_info)
       : id_(next_connection_id()),
@@ -95,9 +97,26 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                           completion done) {
     const std::int64_t id = next_call_id_.fetch_add(1, std::memory_order_relaxed);
     const value_type id_value = traits::make_integer(id);
-    std::string framed = frame(detail::make_request<Codec>(method, params ? &*params : nullptr,
-                                                           &id_value,
-                                                           options_.no_arguments_presentation));
+    value_type request = detail::make_request<Codec>(method, params ? &*params : nullptr,
+                                                     &id_value, options_.no_arguments_presentation);
+    if (!engine_.hooks().empty()) {
+      if (closed_flag()) throw connection_closed();
+      call_outcome<value_type> local;
+      const auto fate = engine_.hooks().screen_outgoing(request, id_, false, log_, local);
+      if (fate == hook_chain<Codec>::fate::answered) {
+        done(std::move(local));  // answered by a hook: never sent
+        return id;
+      }
+      // A call a hook turned into a notification, or gave another id, could never complete.
+      const value_type* sent_id = traits::find(request, "id");
+      if (fate == hook_chain<Codec>::fate::dropped || !sent_id || !traits::is_integer(*sent_id) ||
+          traits::as_integer(*sent_id) != id) {
+        done({value_type(), std::make_exception_ptr(internal_error(
+                                "a message hook changed a call's id or made it a notification"))});
+        return id;
+      }
+    }
+    std::string framed = frame(request);
     {
       std::lock_guard lock(calls_mutex_);
       if (closed_) throw connection_closed();
@@ -115,6 +134,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   // Ends a pending call now with `why` (a cancellation, a timeout); false if already ended.
   bool fail_call(std::int64_t id, std::exception_ptr why) {
+    return complete_locally(id, {value_type(), why});
+  }
+
+  // Ends a pending call now with `outcome` (a batch entry a hook answered); false if ended.
+  bool complete_locally(std::int64_t id, call_outcome<value_type> outcome) {
     completion done;
     {
       std::lock_guard lock(calls_mutex_);
@@ -123,7 +147,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       done = std::move(it->second);
       pending_.erase(it);
     }
-    done({value_type(), why});
+    done(std::move(outcome));
     return true;
   }
 
@@ -134,9 +158,17 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   }
 
   void send_notification(std::string_view method, std::optional<value_type> params) {
-    std::string framed = frame(detail::make_request<Codec>(
-        method, params ? &*params : nullptr, nullptr, options_.no_arguments_presentation));
-    if (!send(std::move(framed), false, true)) throw connection_closed();
+    value_type notification = detail::make_request<Codec>(
+        method, params ? &*params : nullptr, nullptr, options_.no_arguments_presentation);
+    if (!engine_.hooks().empty()) {
+      if (closed_flag()) throw connection_closed();
+      call_outcome<value_type> unused;
+      // Dropped, or (made a request by a hook) answered: nothing to send.
+      if (engine_.hooks().screen_outgoing(notification, id_, false, log_, unused) !=
+          hook_chain<Codec>::fate::deliver)
+        return;
+    }
+    if (!send(frame(notification), false, true)) throw connection_closed();
   }
 
   // Sends an already built message (a batch): its requests' ids must be registered first.
@@ -379,7 +411,13 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                          [self](const std::error_code& ec, std::size_t) {
                            if (ec) {
                              self->log_(log_level::error, "write failed: " + ec.message());
+                             // Nothing more can be written: no linger, shut down now.
                              self->close();
+                             {
+                               std::lock_guard lock(self->out_mutex_);
+                               self->writing_ = false;
+                             }
+                             self->shutdown_stream();
                              return;
                            }
                            if (self->finish_write()) self->write_queued();
@@ -518,11 +556,18 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     read_more();
   }
 
+  // On the strand: whether part of a message is buffered (not only what separates messages).
+  bool message_under_way() const {
+    if (begin_ == filled_) return false;
+    if constexpr (has_between_messages<Framing>::value) return !framing_.between_messages();
+    return true;
+  }
+
   // On the strand: closes the connection if a message that has started arriving is still
   // incomplete after partial_message_timeout (a peer dripping bytes cannot hold it forever).
   void watch_partial_message() {
     const auto timeout = options_.partial_message_timeout;
-    if (!timeout || begin_ == filled_ || partial_timer_armed_) return;
+    if (!timeout || !message_under_way() || partial_timer_armed_) return;
     if (!partial_timer_) partial_timer_ = std::make_unique<asio::steady_timer>(stream_->strand());
     partial_timer_armed_ = true;
     partial_timer_->expires_after(*timeout);
@@ -530,7 +575,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     partial_timer_->async_wait([self, started = messages_read_](std::error_code ec) {
       self->partial_timer_armed_ = false;
       if (ec || self->closed_flag()) return;
-      if (self->messages_read_ == started && self->begin_ != self->filled_) {
+      if (self->messages_read_ == started && self->message_under_way()) {
         self->log_(log_level::error, "a message took longer than partial_message_timeout: closing");
         self->close();
         return;
@@ -559,7 +604,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   // Acts on one message; false if it did not decode (a Parse error was sent).
   bool handle_message(std::string_view bytes) {
     std::string parse_error;
-    std::optional<value_type> decoded = engine_.decode(bytes, parse_error);
+    std::optional<value_type> decoded = engine_.decode(bytes, parse_error, id_);
     if (!decoded) {
       ++errors_sent_;
       send(framed([&](std::string& out) { out += parse_error; }));
@@ -572,29 +617,56 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         return true;
       }
     }
+    time_point received{};
+    if (!engine_.hooks().empty()) {
+      received = std::chrono::steady_clock::now();
+      std::optional<value_type> reply;
+      switch (engine_.hooks().screen_incoming(*doc, id_, false, received, log_, reply)) {
+        case hook_chain<Codec>::fate::dropped: ++notifications_; return true;
+        case hook_chain<Codec>::fate::answered:
+          ++requests_;
+          send_value(*reply, false);
+          return true;
+        case hook_chain<Codec>::fate::deliver: break;
+      }
+    }
     auto m = detail::classify<Codec>(*doc);
     switch (m.kind) {
       case message_kind::response:
       case message_kind::error_response: complete_call(m); return true;
       case message_kind::request:
         ++requests_;
-        run_handler(std::move(doc), true);
+        run_handler(std::move(doc), true, received);
         return true;
       case message_kind::notification:
         ++notifications_;
-        run_handler(std::move(doc), false);
+        run_handler(std::move(doc), false, received);
         return true;
       case message_kind::invalid: break;
     }
     request_context context(*this);
-    if (auto answer = engine_.process(m, context)) send_value(*answer, false);
+    if (auto answer = engine_.process(m, context)) {
+      if (!engine_.hooks().empty())
+        engine_.hooks().outgoing_reply(*answer, {}, id_, false, received, log_);
+      send_value(*answer, false);
+    }
     return true;
   }
 
   void handle_batch(std::shared_ptr<value_type> batch) {
+    // The incoming hooks screen every entry first, here on the strand.
+    std::shared_ptr<typename dispatcher<Codec>::batch_screen> screen;
+    if (!engine_.hooks().empty())
+      screen = std::make_shared<typename dispatcher<Codec>::batch_screen>(
+          engine_.screen_batch(*batch, id_));
     // Responses to a batch we sent are routed at once; requests run as one handler task.
-    bool has_requests = traits::size(*batch) == 0;
+    bool has_requests = traits::size(*batch) == 0 || (screen && screen->has_replies);
     for (std::size_t i = 0; i < traits::size(*batch); ++i) {
+      if (screen && i < screen->entries.size() && screen->entries[i].settled) {
+        if (screen->entries[i].reply) ++requests_;  // answered by a hook
+        else ++notifications_;                      // dropped by a hook
+        continue;
+      }
       auto m = detail::classify<Codec>(traits::at(*batch, i));
       if (m.kind == message_kind::response || m.kind == message_kind::error_response) {
         complete_call(m);
@@ -607,32 +679,42 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     if (!has_requests) return;
     begin_handler();
     auto self = this->shared_from_this();
-    runtime_.post_request([self, batch] {
+    runtime_.post_request([self, batch, screen] {
       request_context context(*self);
       // Responses in it were routed above, on the strand.
-      auto replies = self->engine_.answer_batch(*batch, context, true);
+      auto replies = self->engine_.answer_batch(*batch, context, true, screen.get());
       self->finish_handler(context, replies ? &*replies : nullptr);
     });
   }
 
-  void run_handler(std::shared_ptr<value_type> doc, bool is_request) {
+  // `received`: when the message was read, for the outgoing hooks (unset without hooks).
+  void run_handler(std::shared_ptr<value_type> doc, bool is_request, time_point received) {
     begin_handler();
     auto self = this->shared_from_this();
-    auto task = [self, doc, is_request] {
+    auto task = [self, doc, is_request, received] {
       auto m = detail::classify<Codec>(*doc);
 #if defined(ASIO_HAS_CO_AWAIT)
       if (self->engine_.is_coroutine(m)) {
         auto context = std::make_shared<request_context>(*self);
-        self->engine_.start_async(m, context, self->io_executor(),
-                                  [self, context](std::optional<value_type> reply) {
-                                    self->finish_handler(*context, reply ? &*reply : nullptr);
-                                  });
+        // With hooks, the reply needs the request's method: keep the message it points into.
+        auto hooked = self->engine_.hooks().empty() ? nullptr : doc;
+        self->engine_.start_async(
+            m, context, self->io_executor(),
+            [self, context, hooked, method = m.method, received](std::optional<value_type> reply) {
+              if (hooked && reply)
+                self->engine_.hooks().outgoing_reply(*reply, method, self->id_, false, received,
+                                                     self->log_);
+              self->finish_handler(*context, reply ? &*reply : nullptr);
+            });
         return;
       }
 #endif
       request_context context(*self);
       if (is_request) {
         value_type reply = self->engine_.run_request(m, context);
+        if (!self->engine_.hooks().empty())
+          self->engine_.hooks().outgoing_reply(reply, m.method, self->id_, false, received,
+                                               self->log_);
         self->finish_handler(context, &reply);
       } else {
         self->engine_.run_notification(m, context);
@@ -670,7 +752,17 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   void send_value(const value_type& reply, bool close_when_flushed) {
     errors_sent_ += count_errors(reply);
-    send(framed([&](std::string& out) { engine_.encode_reply(reply, out); }), close_when_flushed);
+    std::string frame;
+    try {
+      frame = framed([&](std::string& out) { engine_.encode_reply(reply, out); });
+    } catch (const std::exception& e) {
+      // The framing refused what the codec wrote (say, Ndjson given a raw newline): the peer
+      // will never get this reply, so the connection cannot go on.
+      log_(log_level::error, std::string("cannot frame a reply: ") + e.what() + ": closing");
+      close();
+      return;
+    }
+    send(std::move(frame), close_when_flushed);
   }
 
   static std::uint64_t count_errors(const value_type& reply) {

@@ -82,6 +82,9 @@ struct Frameless {
   static void begin_frame(std::string&) {}
   static void end_frame(std::string&, std::size_t) {}
 
+  // Only whitespace is buffered (say, the newline after the last message).
+  bool between_messages() const { return !started_; }
+
  private:
   std::optional<frame> extract_or_throw(std::string_view buffer, std::size_t max_message_bytes) {
     if (!started_) {

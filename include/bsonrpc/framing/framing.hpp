@@ -21,6 +21,11 @@
 //       After extract() returned nullopt for `buffer`: the size the frame at its front will
 //       have, counted from the buffer's first byte, when its header already says so; else 0.
 //       The connection then sizes its read buffer once instead of growing it step by step.
+// One optional member keeps idle peers connected:
+//   bool between_messages() const;
+//       After extract() returned nullopt: true when the bytes it was given hold no part of a
+//       message yet, only what may separate messages (frameless whitespace, NDJSON blank
+//       lines). Such bytes do not start the partial_message_timeout clock.
 #pragma once
 
 #include <bsonrpc/errors.hpp>
@@ -77,5 +82,11 @@ struct has_frame_size_hint : std::false_type {};
 template <class F>
 struct has_frame_size_hint<F, std::void_t<decltype(std::size_t{std::declval<const F&>().frame_size_hint(
                                   std::declval<std::string_view>())})>> : std::true_type {};
+
+template <class F, class = void>
+struct has_between_messages : std::false_type {};
+template <class F>
+struct has_between_messages<F, std::void_t<decltype(bool{std::declval<const F&>().between_messages()})>>
+    : std::true_type {};
 
 }  // namespace bsonrpc

@@ -1,0 +1,114 @@
+// A tiny Language Server Protocol server: an editor starts it as a child process and speaks
+// JSON-RPC to it over its stdin and stdout, in Content-Length framing.
+//   lsp-stdio-server [--verbose]     (--verbose: the library's log lines on stderr)
+//
+// It answers initialize (announcing hover support), textDocument/hover and shutdown, ignores
+// the notifications it does not know (initialized, textDocument/didOpen ...), and answers other
+// requests with Method not found. The exit notification ends it: exit code 0 after shutdown,
+// 1 without (LSP 3.17, "exit"); so does the editor closing its end of the pipe.
+// Only the protocol may go to stdout: anything else printed there would corrupt the stream.
+#include <bsonrpc/bsonrpc.hpp>
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+// LSP names its methods "textDocument/hover", which no C++ member can be called, and adds
+// fields to their params objects over time. This hook maps each LSP method to a member, which
+// takes the whole params object as its one argument.
+struct lsp_methods {
+  std::map<std::string, std::string, std::less<>> members;
+
+  void operator()(bsonrpc::hook_message<nlohmann::json>& m) const {
+    if (!m.is_incoming() || m.method().empty()) return;
+    const auto found = members.find(m.method());
+    if (found == members.end()) return;
+    nlohmann::json& message = m.value();
+    message["method"] = found->second;
+    if (message.contains("params")) {
+      nlohmann::json params = std::move(message["params"]);
+      message["params"] = nlohmann::json::array({std::move(params)});
+    }
+  }
+};
+
+struct TextDocumentIdentifier {
+  std::string uri;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TextDocumentIdentifier, uri)
+
+struct Position {
+  int line = 0;
+  int character = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Position, line, character)
+
+struct HoverParams {
+  TextDocumentIdentifier textDocument;
+  Position position;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HoverParams, textDocument, position)
+
+class LanguageServer {
+ public:
+  // Every field of the client's InitializeParams is optional to us.
+  nlohmann::json initialize(const nlohmann::json&) {
+    state expected = created;
+    if (!state_.compare_exchange_strong(expected, running))
+      throw bsonrpc::rpc_error(-32600, "initialize may be sent only once");
+    return {{"capabilities", {{"hoverProvider", true}}},
+            {"serverInfo", {{"name", "lsp-stdio-server"}, {"version", "1.0"}}}};
+  }
+
+  nlohmann::json hover(const HoverParams& params) const {
+    require_running();
+    const std::string where = params.textDocument.uri + " at line " +
+                              std::to_string(params.position.line) + ", character " +
+                              std::to_string(params.position.character);
+    return {{"contents", {{"kind", "markdown"}, {"value", "**lsp-stdio-server**: " + where}}}};
+  }
+
+  void shutdown() {  // the result is null
+    require_running();
+    state_ = shut_down;
+  }
+
+  // After the last reply has left, the connection closes, and main() returns.
+  void exit(bsonrpc::Context& rpc) { rpc.close_after_response(); }
+
+  int exit_code() const { return state_ == shut_down ? 0 : 1; }
+
+ private:
+  enum state { created, running, shut_down };
+
+  // LSP error codes for requests out of turn.
+  void require_running() const {
+    if (state_ == created) throw bsonrpc::rpc_error(-32002, "Server not initialized");
+    if (state_ == shut_down) throw bsonrpc::rpc_error(-32600, "Server is shut down");
+  }
+
+  std::atomic<state> state_{created};
+};
+BSONRPC_SERVICE(LanguageServer,
+  BSONRPC_REQUEST(initialize, params),
+  BSONRPC_REQUEST(hover, params),
+  BSONRPC_REQUEST(shutdown),
+  BSONRPC_RPC_NOTIFICATION(exit))
+
+int main(int argc, char** argv) {
+  bsonrpc::Options options;
+  if (argc > 1 && std::string_view(argv[1]) == "--verbose") options.log = bsonrpc::stderr_log_sink();
+  options.hooks = {lsp_methods{{{"initialize", "initialize"},
+                                {"textDocument/hover", "hover"},
+                                {"shutdown", "shutdown"},
+                                {"exit", "exit"}}}};
+
+  asio::io_context io;  // the connection's own thread drives it
+  LanguageServer server;
+  bsonrpc::JsonRpc<bsonrpc::ContentLength> rpc(bsonrpc::descriptor_pair::stdio(io), server,
+                                               options);
+  rpc.join();
+  return server.exit_code();
+}
