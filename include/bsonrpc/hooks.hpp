@@ -20,7 +20,9 @@
 // What a hook may do, per message (a hook that does nothing passes the message on):
 //   - rewrite it through value(); the library reads the message afresh after each hook. An
 //     incoming message that no longer is a valid one stops the chain and is treated as such
-//     input (-32600 when it has an id). An outgoing message is sent as the hooks leave it.
+//     input (-32600 when it has an id). An outgoing message is sent as the hooks leave it,
+//     except a call whose id a hook changed or removed: no response could ever reach it, so
+//     it fails at once with internal_error and is not sent.
 //   - answer(result) or reject(error) a request: whoever waits for its outcome gets that
 //     instead, and the request goes no further. An incoming request's reply goes back to the
 //     peer and its handler never runs; an outgoing call completes locally and is never sent.
