@@ -130,29 +130,3 @@ TEST_CASE("coroutines: the dispatcher runs a coroutine handler to completion wit
   CHECK(nlohmann::json::parse(out)["result"] == 1);
 }
 
-namespace co {
-struct Notes {
-  std::vector<std::string> lines;
-  asio::awaitable<void> note(std::string line) {
-    lines.push_back(std::move(line));
-    co_return;
-  }
-};
-BSONRPC_SERVICE(Notes, BSONRPC_NOTIFICATION(note, line))
-}  // namespace co
-
-TEST_CASE("coroutines: an invalid notification never runs its coroutine handler",
-          "[coroutine][integration]") {
-  co::Notes notes;
-  asio::io_context io;
-  auto [s, peer] = bsonrpc::test::tcp_transport::connect(io);
-  co::json_loop server(std::move(s), notes);
-  // Without "jsonrpc": "2.0" the first is not a valid notification: dropped, never handled.
-  asio::write(peer, asio::buffer(std::string("\x1e{\"method\":\"note\",\"params\":[\"invalid\"]}\n"
-                                             "\x1e{\"jsonrpc\":\"2.0\",\"method\":\"note\","
-                                             "\"params\":[\"valid\"]}\n")));
-  for (int i = 0; i < 500 && notes.lines.empty(); ++i) io.run_for(20ms);
-  CHECK(notes.lines == std::vector<std::string>{"valid"});
-  server.close();
-  io.run_for(100ms);
-}
