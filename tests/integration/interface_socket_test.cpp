@@ -214,14 +214,13 @@ TEMPLATE_TEST_CASE("interface over sockets: the peer's error reaches blocking ca
     CHECK(e.code().value() == -32077);
     CHECK(std::string(e.what()).find("failed on purpose") != std::string::npos);
   }
-  std::future<void> failed = server.async_fail(-32078, asio::use_future);
-  REQUIRE(failed.wait_for(10s) == std::future_status::ready);
-  try {
-    failed.get();
-    FAIL("async_fail completed without an error");
-  } catch (const std::system_error& e) {
-    CHECK(e.code().value() == -32078);
-  }
+  // A callback, not use_future: an exception_ptr made on the I/O thread and rethrown here is
+  // reference-counted inside libstdc++, which ThreadSanitizer cannot see, so it reports a race.
+  std::promise<std::error_code> failed;
+  server.async_fail(-32078, [&failed](std::error_code ec) { failed.set_value(ec); });
+  auto failure = failed.get_future();
+  REQUIRE(failure.wait_for(10s) == std::future_status::ready);
+  CHECK(failure.get().value() == -32078);
   // The connection is still usable.
   CHECK(server.swapper("ok") == "ko");
 }
