@@ -18,6 +18,7 @@
 // 'password') are not seen.
 #pragma once
 
+#include <bsonrpc/detail/utf8.hpp>
 #include <bsonrpc/log.hpp>
 
 #include <algorithm>
@@ -81,24 +82,6 @@ inline long read_u_escape(std::string_view s, std::size_t i) {
     unit = unit * 16 + digit;
   }
   return unit;
-}
-
-inline void append_utf8(std::string& out, std::uint32_t code_point) {
-  if (code_point < 0x80) {
-    out.push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
 }
 
 // The text of a JSON string's contents (between the quotes). Invalid escapes stay as written.

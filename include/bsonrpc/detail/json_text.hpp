@@ -213,24 +213,6 @@ class json_reader {
     return true;
   }
 
-  static void append_utf8(std::string& s, std::uint32_t code) {
-    if (code < 0x80) {
-      s += static_cast<char>(code);
-    } else if (code < 0x800) {
-      s += static_cast<char>(0xC0 | code >> 6);
-      s += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      s += static_cast<char>(0xE0 | code >> 12);
-      s += static_cast<char>(0x80 | (code >> 6 & 0x3F));
-      s += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-      s += static_cast<char>(0xF0 | code >> 18);
-      s += static_cast<char>(0x80 | (code >> 12 & 0x3F));
-      s += static_cast<char>(0x80 | (code >> 6 & 0x3F));
-      s += static_cast<char>(0x80 | (code & 0x3F));
-    }
-  }
-
   bool digit_here() const noexcept { return p_ != end_ && *p_ >= '0' && *p_ <= '9'; }
   void skip_digits() noexcept {
     while (digit_here()) ++p_;
