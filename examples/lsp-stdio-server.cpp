@@ -34,22 +34,24 @@ struct lsp_methods {
   }
 };
 
+// BSONRPC_DEFINE_TYPE rather than NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE: a line of 1e300 from the
+// editor is Invalid params, not a float cast into an int (undefined behaviour).
 struct TextDocumentIdentifier {
   std::string uri;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TextDocumentIdentifier, uri)
+BSONRPC_DEFINE_TYPE(TextDocumentIdentifier, uri)
 
 struct Position {
   int line = 0;
   int character = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Position, line, character)
+BSONRPC_DEFINE_TYPE(Position, line, character)
 
 struct HoverParams {
   TextDocumentIdentifier textDocument;
   Position position;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(HoverParams, textDocument, position)
+BSONRPC_DEFINE_TYPE(HoverParams, textDocument, position)
 
 class LanguageServer {
  public:

@@ -1,6 +1,8 @@
 #include <bsonrpc/codec/bson.hpp>
 #include <bsonrpc/extended_json.hpp>
 
+#include "support/bson_corpus.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,41 +27,10 @@ using nlohmann::ordered_json;
 
 namespace {
 
-std::string hex_bytes(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-// The BSON corpus folder: $BSONRPC_BSON_CORPUS_DIR, else the compile-time default.
-std::optional<std::filesystem::path> corpus_dir() {
-  std::string dir;
-  if (const char* env = std::getenv("BSONRPC_BSON_CORPUS_DIR")) dir = env;
-#ifdef BSONRPC_BSON_CORPUS_DIR
-  if (dir.empty()) dir = BSONRPC_BSON_CORPUS_DIR;
-#endif
-  if (dir.empty() || !std::filesystem::is_directory(dir)) return std::nullopt;
-  return std::filesystem::path(dir);
-}
-
-std::vector<std::pair<std::string, json>> corpus_files(const std::filesystem::path& dir) {
-  std::vector<std::pair<std::string, json>> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() != ".json") continue;
-    std::ifstream in(entry.path());
-    files.emplace_back(entry.path().filename().string(), json::parse(in));
-  }
-  std::sort(files.begin(), files.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  return files;
-}
-
-std::string encode(const value& v) {
-  std::string out;
-  bsonrpc::BsonCodec::encode(v, out);
-  return out;
-}
+using bsonrpc::test::corpus_dir;
+using bsonrpc::test::corpus_files;
+using bsonrpc::test::hex_bytes;
+using bsonrpc::test::encode_bson;
 
 // Rewrites every {"$numberDouble": "<finite>"} to nlohmann's spelling of the same double, so
 // that "1.2345678921232E+18" and "1.2345678921232e+18" compare equal.
@@ -202,12 +173,12 @@ TEST_CASE("extended json: corpus Extended JSON parses to the corpus's canonical 
         ++lossy_skipped;
       } else {
         const auto parsed = ordered_json::parse(test["canonical_extjson"].get<std::string>());
-        CHECK(encode(from_extended_json(parsed)) == canonical_bson);
+        CHECK(encode_bson(from_extended_json(parsed)) == canonical_bson);
         ++canonical_parsed;
         if (test.contains("degenerate_extjson")) {
           const auto degenerate =
               ordered_json::parse(test["degenerate_extjson"].get<std::string>());
-          CHECK(encode(from_extended_json(degenerate)) == canonical_bson);
+          CHECK(encode_bson(from_extended_json(degenerate)) == canonical_bson);
           ++degenerate_parsed;
         }
       }

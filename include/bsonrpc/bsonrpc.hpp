@@ -6,6 +6,7 @@
 #include <bsonrpc/codec/bson.hpp>
 #include <bsonrpc/codec/json.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/define_type.hpp>
 #include <bsonrpc/dispatcher.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/executor/event_loop.hpp>

@@ -176,6 +176,10 @@ def session(server_bin):
         editor.send(request(5, "textDocument/hover", {"textDocument": {"uri": "file:///x"}}))
         equal("hover without a position gets Invalid params (-32602)",
               error_code(editor.receive()), -32602)
+        for line in (1e300, 2**31, 2.5, "3"):
+            editor.send(hover(5, line=line))
+            equal("hover at line %r gets Invalid params (-32602)" % (line,),
+                  error_code(editor.receive()), -32602)
         editor.send(request(6, "textDocument/definition", {}))
         equal("a request it does not know gets Method not found (-32601)",
               error_code(editor.receive()), -32601)
