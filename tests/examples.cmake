@@ -22,7 +22,8 @@ function(add_example_test)
   else()  # reported as skipped, not failed
     add_test(NAME ${arg_NAME} COMMAND sh -c "echo 'SKIP: ${example_python} not found'; exit 77")
   endif()
-  set_tests_properties(${arg_NAME} PROPERTIES TIMEOUT ${arg_TIMEOUT} SKIP_RETURN_CODE 77)
+  set_tests_properties(${arg_NAME} PROPERTIES TIMEOUT ${arg_TIMEOUT} SKIP_RETURN_CODE 77
+                                               LABELS examples)
   if(arg_FIXTURES)
     set_tests_properties(${arg_NAME} PROPERTIES FIXTURES_REQUIRED ${arg_FIXTURES})
   endif()

@@ -495,34 +495,6 @@ TEST_CASE("hooks: a latency histogram's quantile is the bound its share of sampl
   CHECK_FALSE(bsonrpc::hooks::latency_histogram{{us(10)}, {0, 0}}.quantile(0.5));
 }
 
-TEST_CASE("hooks: metrics is safe to feed from several threads while it is read",
-          "[hooks][metrics]") {
-  bsonrpc::hooks::metrics metrics;
-  bsonrpc::Options options;
-  options.hooks = {metrics};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&] {
-      hooks_test::Services services;
-      bsonrpc::dispatcher<bsonrpc::JsonCodec> engine(options);
-      engine.add_service(services);
-      for (int i = 0; i < 500; ++i) {
-        std::string out;
-        engine.handle(request("add", {i, 1}, i).dump(), out);
-      }
-    });
-  std::uint64_t last = 0;
-  for (int i = 0; i < 50; ++i) {
-    const auto s = metrics.snapshot();
-    const auto it = s.find("add");
-    const std::uint64_t now = it == s.end() ? 0 : it->second.calls;
-    CHECK(now >= last);
-    last = now;
-  }
-  for (auto& t : threads) t.join();
-  CHECK(metrics.snapshot().at("add").calls == 2000);
-}
-
 TEMPLATE_TEST_CASE("hooks: a hook that rewrites a request and then rejects it answers the request's id",
                    "[hooks]", HOOKS_CODECS) {
   using V = typename TestType::value_type;

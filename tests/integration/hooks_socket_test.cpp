@@ -417,3 +417,34 @@ TEMPLATE_TEST_CASE("hooks: over a socket, batches are checked entry by entry in 
   CHECK(counted.at("secret").errors == 1);
   CHECK(counted.count("echo") == 0);
 }
+
+// Without sockets, but with threads: here so that CI runs it under ThreadSanitizer.
+TEST_CASE("hooks: metrics is safe to feed from several threads while it is read",
+          "[hooks][metrics]") {
+  bsonrpc::hooks::metrics metrics;
+  bsonrpc::Options options;
+  options.hooks = {metrics};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      hooks_it::Services services;
+      bsonrpc::dispatcher<bsonrpc::JsonCodec> engine(options);
+      engine.add_service(services);
+      for (int i = 0; i < 500; ++i) {
+        const nlohmann::json request = {{"jsonrpc", "2.0"}, {"method", "add"}, {"params", {i, 1}},
+                                        {"id", i}};
+        std::string out;
+        engine.handle(request.dump(), out);
+      }
+    });
+  std::uint64_t last = 0;
+  for (int i = 0; i < 50; ++i) {
+    const auto s = metrics.snapshot();
+    const auto it = s.find("add");
+    const std::uint64_t now = it == s.end() ? 0 : it->second.calls;
+    CHECK(now >= last);
+    last = now;
+  }
+  for (auto& t : threads) t.join();
+  CHECK(metrics.snapshot().at("add").calls == 2000);
+}

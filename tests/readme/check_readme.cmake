@@ -3,6 +3,8 @@
 # README is missing or holds no program at all, so it never passes vacuously.
 #
 #   -DREADME=<README.md>  -DWORK_DIR=<scratch dir, wiped first>  -DFLAGS_FILE=<flags file>
+#   [-DPART=<k> -DPARTS=<n>]: build only programs k, k+n, k+2n ... (counting from 0), so that
+#   n tests share the work and CTest runs them in parallel.
 
 cmake_minimum_required(VERSION 3.18...3.25)
 
@@ -10,6 +12,10 @@ include("${CMAKE_CURRENT_LIST_DIR}/../packaging/compiler.cmake")
 
 if(NOT DEFINED README OR NOT DEFINED WORK_DIR)
   message(FATAL_ERROR "check_readme.cmake: -DREADME=... and -DWORK_DIR=... are required")
+endif()
+if(NOT DEFINED PARTS)
+  set(PARTS 1)
+  set(PART 0)
 endif()
 if(NOT EXISTS "${README}")
   message(FATAL_ERROR "README.md missing: ${README}")
@@ -25,6 +31,7 @@ set(text "\n${text}")
 set(offset 0)
 set(cpp_blocks 0)
 set(programs 0)
+set(built 0)
 set(failures "")
 while(TRUE)
   string(SUBSTRING "${text}" ${offset} -1 rest)
@@ -66,6 +73,11 @@ while(TRUE)
     continue()
   endif()
   math(EXPR programs "${programs} + 1")
+  math(EXPR part_of_program "(${programs} - 1) % ${PARTS}")
+  if(NOT part_of_program EQUAL PART)
+    continue()
+  endif()
+  math(EXPR built "${built} + 1")
 
   set(source "${WORK_DIR}/readme_line_${fence_line}.cpp")
   set(program "${WORK_DIR}/readme_line_${fence_line}")
@@ -92,7 +104,9 @@ math(EXPR skipped "${cpp_blocks} - ${programs}")
 if(failures)
   list(LENGTH failures failed)
   list(JOIN failures ", " failures)
-  message(FATAL_ERROR "${failed} of ${programs} programs in ${README} do not build: ${failures}")
+  message(FATAL_ERROR "${failed} of ${built} programs in ${README} do not build: ${failures}")
 endif()
-message(STATUS "compiled and linked ${programs} programs from ${README} "
-               "(${skipped} ```cpp blocks without `int main` not compiled)")
+math(EXPR shown_part "${PART} + 1")
+message(STATUS "compiled and linked ${built} of the ${programs} programs in ${README} "
+               "(part ${shown_part} of ${PARTS}; ${skipped} ```cpp blocks without `int main` "
+               "not compiled)")
