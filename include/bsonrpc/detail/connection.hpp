@@ -811,8 +811,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       std::lock_guard lock(calls_mutex_);
       failed.swap(pending_);
     }
-    const auto why = std::make_exception_ptr(connection_closed());
-    for (auto& [id, done] : failed) done({value_type(), why});
+    // One exception per call, moved into its completion: this thread keeps no reference, so
+    // the caller that rethrows it also destroys it. (Shared, the last reference could drop
+    // here after the caller read it; correct through libstdc++'s atomic count, but TSan, which
+    // does not see inside libstdc++, reports a race on the exception's vptr.)
+    for (auto& [id, done] : failed) done({value_type(), std::make_exception_ptr(connection_closed())});
   }
 
   static constexpr std::chrono::seconds close_linger{2};
