@@ -175,7 +175,7 @@ class Rpc final : public caller {
     auto promise = std::make_shared<std::promise<std::vector<batch_result>>>();
     auto future = promise->get_future();
     const auto ids = start_batch(batch, [promise](std::error_code ec, std::vector<batch_result> r) {
-      if (ec == errc::connection_closed) promise->set_exception(std::make_exception_ptr(connection_closed()));
+      if (ec == errc::connection_closed) promise->set_exception(detail::make_error_ptr<connection_closed>());
       else promise->set_value(std::move(r));
     });
     [[maybe_unused]] auto blocked = connection_->runtime().blocking_scope();
@@ -296,7 +296,7 @@ class Rpc final : public caller {
       deadline->timer = std::make_unique<asio::steady_timer>(conn_ptr->strand(), timeout);
       deadline->timer->async_wait([weak, id](std::error_code ec) {
         if (ec) return;
-        if (auto c = weak.lock()) c->fail_call(id, std::make_exception_ptr(timeout_error()));
+        if (auto c = weak.lock()) c->fail_call(id, detail::make_error_ptr<timeout_error>());
       });
     });
   }

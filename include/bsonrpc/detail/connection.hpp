@@ -111,8 +111,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       const value_type* sent_id = traits::find(request, "id");
       if (fate == hook_chain<Codec>::fate::dropped || !sent_id || !traits::is_integer(*sent_id) ||
           traits::as_integer(*sent_id) != id) {
-        done({value_type(), std::make_exception_ptr(internal_error(
-                                "a message hook changed a call's id or made it a notification"))});
+        done({value_type(), make_error_ptr<internal_error>(
+                                "a message hook changed a call's id or made it a notification")});
         return id;
       }
     }
@@ -124,7 +124,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     }
     try {
       if (!send(std::move(framed), false, true))
-        fail_call(id, std::make_exception_ptr(connection_closed()));
+        fail_call(id, make_error_ptr<connection_closed>());
     } catch (...) {
       forget_call(id);
       throw;
@@ -278,7 +278,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   }
 
   void cancel_call(std::int64_t id) {
-    fail_call(id, std::make_exception_ptr(std::system_error(asio::error::operation_aborted)));
+    fail_call(id, make_error_ptr<std::system_error>(asio::error::operation_aborted));
   }
 
   // A blocking call through neutral values (used by Context and caller).
@@ -811,11 +811,10 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       std::lock_guard lock(calls_mutex_);
       failed.swap(pending_);
     }
-    // One exception per call, moved into its completion: this thread keeps no reference, so
-    // the caller that rethrows it also destroys it. (Shared, the last reference could drop
-    // here after the caller read it; correct through libstdc++'s atomic count, but TSan, which
-    // does not see inside libstdc++, reports a race on the exception's vptr.)
-    for (auto& [id, done] : failed) done({value_type(), std::make_exception_ptr(connection_closed())});
+    // One exception per call, moved into its completion: this thread keeps no reference to
+    // it or to its message, so the caller that rethrows it also destroys it (see
+    // make_error_ptr).
+    for (auto& [id, done] : failed) done({value_type(), make_error_ptr<connection_closed>()});
   }
 
   static constexpr std::chrono::seconds close_linger{2};
