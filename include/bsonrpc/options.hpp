@@ -30,7 +30,8 @@ struct Options {
   std::optional<std::chrono::milliseconds> default_timeout = std::nullopt;
   // Request handlers running at once per connection (the original's concurrent_request_handling).
   std::size_t max_concurrent_requests = 8;
-  // Whether notification handlers may run concurrently (they run in arrival order by default).
+  // Whether notification handlers may run concurrently (they run in arrival order by default,
+  // and a blocking call returns after the handlers of notifications read before its reply).
   bool concurrent_notification_handling = false;
   // Most bytes queued for sending per connection: past it, call and notify fail with
   // errc::backpressure, and the connection stops reading requests until the peer drains it.

@@ -184,6 +184,8 @@ class Rpc final : public caller {
       for (auto id : ids) forgot = connection_->forget_call(id) || forgot;
       if (forgot) throw timeout_error();
     }
+    future.wait();
+    connection_->wait_for_earlier_notifications();
     return future.get();
   }
 

@@ -39,6 +39,39 @@ struct Services {
     swapped = rpc.call<std::string>("swapper", "TestinG");
     return a * b * c;
   }
+  // Sends the caller `n` slow notifications, then returns n.
+  int progress_then(bsonrpc::Context& rpc, int n) {
+    for (int i = 1; i <= n; ++i) rpc.notify("slow_progress", "step " + std::to_string(i));
+    return n;
+  }
+  void slow_progress(const std::string& txt) {
+    std::this_thread::sleep_for(50ms);
+    report_progress(txt);
+  }
+  // A notification handler that calls the peer back and waits for the answer.
+  void ask(bsonrpc::Context& rpc, const std::string& txt) {
+    report_progress(rpc.call<std::string>("swapper", txt));
+  }
+  // A notification handler that waits for open_gate() (at most 10 s).
+  void held() {
+    std::unique_lock lock(mutex);
+    const bool opened = changed.wait_for(lock, 10s, [&] { return gate_open; });
+    progress.push_back(opened ? "released" : "timed out");
+    changed.notify_all();
+  }
+  void open_gate() {
+    std::lock_guard lock(mutex);
+    gate_open = true;
+    changed.notify_all();
+  }
+  int hold_then(bsonrpc::Context& rpc) {
+    rpc.notify("held");
+    return 1;
+  }
+  int ask_then(bsonrpc::Context& rpc, const std::string& txt) {
+    rpc.notify("ask", txt);
+    return 1;
+  }
   std::string bye(bsonrpc::Context& rpc) {
     rpc.close_after_response();
     return "bye";
@@ -75,6 +108,7 @@ struct Services {
   std::vector<std::string> progress;
   std::string swapped;
   int inside = 0;
+  bool gate_open = false;
   std::atomic<bool> slept{false};
 };
 
@@ -83,6 +117,12 @@ BSONRPC_SERVICE(Services,
   BSONRPC_REQUEST(echo_times, txt, n),
   BSONRPC_NOTIFICATION(report_progress, txt),
   BSONRPC_RPC_REQUEST(long_process, a, b, c),
+  BSONRPC_RPC_REQUEST(progress_then, n),
+  BSONRPC_NOTIFICATION(slow_progress, txt),
+  BSONRPC_RPC_NOTIFICATION(ask, txt),
+  BSONRPC_RPC_REQUEST(ask_then, txt),
+  BSONRPC_NOTIFICATION(held),
+  BSONRPC_RPC_REQUEST(hold_then),
   BSONRPC_RPC_REQUEST(bye),
   BSONRPC_RPC_REQUEST(drop),
   BSONRPC_REQUEST(sleep_ms, ms),
@@ -96,6 +136,7 @@ struct setup {
   using rpc = bsonrpc::Rpc<Codec, Framing, Executor>;
   using transport = Transport;
   static constexpr bool event_loop = std::is_same_v<Executor, bsonrpc::EventLoop>;
+  static constexpr bool batches = Codec::supports_batches;
 };
 
 using json_rfc7464_tcp = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::test::tcp_transport>;
@@ -191,6 +232,37 @@ TEMPLATE_TEST_CASE("rpc: a handler calls and notifies the peer while handling a 
   CHECK(p.server_services.swapped == "GnitseT");
   // And the other way round, nested: the server calls the client, which calls back the server.
   CHECK(p.server->template call<int>("long_process", 1, 2, 3) == 6);
+}
+
+TEMPLATE_TEST_CASE("rpc: a blocking call returns after the handlers of the notifications sent before its reply",
+                   "[rpc][integration][order]", IT_ALL_SETUPS) {
+  it::pair<TestType> p;
+  // Each notification handler takes 50 ms; the reply arrives right behind them.
+  CHECK(p.client->template call<int>("progress_then", 3) == 3);
+  CHECK(p.client_services.progress == std::vector<std::string>{"step 1", "step 2", "step 3"});
+
+  if constexpr (TestType::batches) {
+    bsonrpc::Batch batch;
+    batch.request("progress_then", 2).request("echo_times", "x", 2);
+    REQUIRE(p.client->batch_call(batch).size() == 2);
+    CHECK(p.client_services.progress.size() == 5);
+  }
+
+  // A notification handler may itself call the peer and wait: its own reply is not held
+  // back behind it, and the caller waiting for the handler gets its reply after it.
+  CHECK(p.client->template call<int>("ask_then", "olleh") == 1);
+  CHECK(p.client_services.progress.back() == "hello");
+}
+
+TEMPLATE_TEST_CASE("rpc: with concurrent notification handling, a reply does not wait for notification handlers",
+                   "[rpc][integration][order]", it::json_rfc7464_tcp, it::loop_json_rfc7464_tcp) {
+  bsonrpc::Options options;
+  options.concurrent_notification_handling = true;
+  it::pair<TestType> p(options);
+  // The client's handler for "held" waits until the test opens the gate (at most 10 s).
+  CHECK(p.client->template call<int>("hold_then") == 1);
+  p.client_services.open_gate();
+  CHECK(p.client_services.wait_progress(1) == std::vector<std::string>{"released"});
 }
 
 TEMPLATE_TEST_CASE("rpc: close_after_response closes the connection once the response is sent",

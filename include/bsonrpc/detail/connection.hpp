@@ -287,6 +287,14 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     return traits::to_neutral(call_blocking(method, params_from_neutral(params), timeout));
   }
 
+  // A blocking call returns after the handlers of the notifications read before its reply
+  // (a server's progress reports come before the result they precede), as in the original,
+  // where they run on the reading thread. Not on a notification handler (it would wait for
+  // itself), nor once the connection has closed.
+  void wait_for_earlier_notifications() const {
+    if (!closed_flag()) runtime_.wait_for_notification_handlers();
+  }
+
   // Sends a request and waits for its result; throws the peer's error, timeout_error or
   // connection_closed.
   value_type call_blocking(std::string_view method, std::optional<value_type> params,
@@ -320,6 +328,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     call_outcome<value_type> outcome = std::move(*shared->outcome);
     shared->outcome.reset();
     lock.unlock();
+    wait_for_earlier_notifications();
     if (outcome.error) std::rethrow_exception(std::move(outcome.error));
     return std::move(outcome.result);
   }

@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -131,21 +132,44 @@ class serial_lane {
   void post(std::function<void()> task) {
     std::unique_lock lock(state_->mutex);
     state_->tasks.push_back(std::move(task));
+    ++state_->posted;
     if (state_->draining) return;
     state_->draining = true;
     lock.unlock();
     state_->post([s = state_] { drain(*s); });
   }
 
+  // Waits until every task posted so far has run; returns at once on one of the lane's own
+  // tasks, which would wait for itself.
+  void wait_for_posted() const {
+    if (current() == state_.get()) return;
+    std::unique_lock lock(state_->mutex);
+    const std::uint64_t target = state_->posted;
+    if (state_->finished >= target) return;
+    ++state_->waiters;
+    state_->progress.wait(lock, [&] { return state_->finished >= target; });
+    --state_->waiters;
+  }
+
  private:
   struct state {
     std::function<void(std::function<void()>)> post;
     std::mutex mutex;
+    std::condition_variable progress;  // signalled as tasks finish, when someone waits
     std::deque<std::function<void()>> tasks;
+    std::uint64_t posted = 0;
+    std::uint64_t finished = 0;
+    std::size_t waiters = 0;
     bool draining = false;
   };
 
+  static const state*& current() noexcept {
+    thread_local const state* running = nullptr;
+    return running;
+  }
+
   static void drain(state& s) {
+    const state* outer = std::exchange(current(), &s);  // a lane run inline inside another's
     std::unique_lock lock(s.mutex);
     while (!s.tasks.empty()) {
       auto task = std::move(s.tasks.front());
@@ -154,8 +178,11 @@ class serial_lane {
       task();
       task = nullptr;
       lock.lock();
+      ++s.finished;
+      if (s.waiters > 0) s.progress.notify_all();
     }
     s.draining = false;
+    current() = outer;
   }
 
   std::shared_ptr<state> state_;

@@ -50,6 +50,11 @@ struct EventLoop {
       else notifications_.post(std::move(task));
     }
 
+    // Waits for the handlers of the notifications received so far (when they run in order).
+    void wait_for_notification_handlers() const {
+      if (!concurrent_notifications_) notifications_.wait_for_posted();
+    }
+
     struct no_scope {};
     no_scope blocking_scope() const { return {}; }
 

@@ -70,6 +70,11 @@ struct Threads {
       else notifications_.post(std::move(task));
     }
 
+    // Waits for the handlers of the notifications received so far (when they run in order).
+    void wait_for_notification_handlers() const {
+      if (!concurrent_notifications_) notifications_.wait_for_posted();
+    }
+
     detail::thread_pool::blocking_scope blocking_scope() const { return {}; }
 
     // Whether the calling thread is this connection's I/O thread (where waiting deadlocks).
