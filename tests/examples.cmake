@@ -24,6 +24,9 @@ function(add_example_test)
   endif()
   set_tests_properties(${arg_NAME} PROPERTIES TIMEOUT ${arg_TIMEOUT} SKIP_RETURN_CODE 77
                                                LABELS examples)
+  if(BSONRPC_SANITIZE)  # the harness multiplies its time bounds by this
+    set_tests_properties(${arg_NAME} PROPERTIES ENVIRONMENT BSONRPC_TEST_SLOW=4)
+  endif()
   if(arg_FIXTURES)
     set_tests_properties(${arg_NAME} PROPERTIES FIXTURES_REQUIRED ${arg_FIXTURES})
   endif()

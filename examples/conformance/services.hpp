@@ -195,13 +195,14 @@ class services {
   }
 
   // Notifications and requests run on different threads, so a record() that arrived before
-  // this request may still be queued: wait (briefly) until as many notifications have been
-  // handled as had arrived. Unknown notifications never reach us, hence the time limit.
+  // this request may still be queued: wait (at most a second, enough for a busy machine)
+  // until as many notifications have been handled as had arrived. Unknown notifications
+  // never reach us, hence the time limit.
   std::vector<bsonrpc::any_value> recorded(bsonrpc::Context& rpc) {
     auto busy = in_flight_.track();
     const std::uint64_t arrived = rpc.stats().notifications;
     std::unique_lock lock(mutex_);
-    notification_done_.wait_for(lock, std::chrono::milliseconds(250),
+    notification_done_.wait_for(lock, std::chrono::seconds(1),
                                 [&] { return notifications_handled_ >= arrived; });
     return record_;
   }

@@ -80,11 +80,12 @@ class threads_server {
     for (auto& h : handshakes_) h.thread.join();
     // Rpc::close() drops the responses of handlers still running, so let them finish first.
     // The counter drops as a service returns, a moment before the library queues its
-    // response: hence the short grace period (close() then flushes what is queued).
+    // response: hence the grace period (close() then flushes what is queued), long enough
+    // for a handler thread the scheduler set aside, as under a sanitizer on a busy machine.
     for (auto deadline = std::chrono::steady_clock::now() + 10s;
          in_flight_.running() > 0 && std::chrono::steady_clock::now() < deadline;)
       std::this_thread::sleep_for(5ms);
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(250ms);
     std::lock_guard lock(sessions_mutex_);
     sessions_.clear();
   }

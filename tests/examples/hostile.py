@@ -491,6 +491,11 @@ def slow_drip(server_bin):
                     steady.sendall(message[len(message) // 2:])
                     answered += (steady_reader.message() or {}).get("result") == tick - 1
                 time.sleep(0.1)
+            if closed_at is None:  # not yet: give it until the latest time checked below
+                closed, _, _ = harness.closed_within(
+                    dripper, max(0.0, timeout_ms / 1000 + 2 * SLOW - (time.monotonic() - started)))
+                if closed:
+                    closed_at = time.monotonic() - started
             check(f"{name}: closed by the server ({closed_at} s after its first byte)",
                   closed_at is not None)
             check(f"{name}: ... not before --partial-message-timeout-ms",

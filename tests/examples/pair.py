@@ -162,7 +162,7 @@ def conformance(args):
             check("the server removes its socket file", not os.path.exists(listen[5:]))
 
 
-def server_logged(server, text, timeout=3.0):
+def server_logged(server, text, timeout=10.0):
     """Whether the server's --verbose log shows `text` (within `timeout`)."""
     deadline = time.monotonic() + timeout
     while text not in server.stderr() and time.monotonic() < deadline:
