@@ -254,6 +254,39 @@ TEMPLATE_TEST_CASE("rpc: a blocking call returns after the handlers of the notif
   CHECK(p.client_services.progress.back() == "hello");
 }
 
+TEMPLATE_TEST_CASE("rpc: on an event loop, a handler's blocking call does not wait for notifications queued behind it on its runner",
+                   "[rpc][integration][order]", it::loop_json_rfc7464_tcp, it::loop_bson_tcp) {
+  // The server's runner has one thread. The request handler holds it while it calls the
+  // client back; the notification sent right after the request waits for that thread. Were
+  // the handler's call to wait for that notification, neither would ever run.
+  it::Services server_services, client_services;
+  asio::thread_pool server_runner{1}, client_runner{2};
+  asio::io_context io;
+  auto [s, c] = TestType::transport::connect(io);
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  bsonrpc::Options server_options, client_options;
+  server_options.handler_runner = [&](std::function<void()> task) {
+    asio::post(server_runner, std::move(task));
+  };
+  client_options.handler_runner = [&](std::function<void()> task) {
+    asio::post(client_runner, std::move(task));
+  };
+  {
+    typename TestType::rpc server(std::move(s), server_services, server_options);
+    typename TestType::rpc client(std::move(c), client_services, client_options);
+    auto result = client.template async_call<int>("long_process", 2, 3, 4);  // sent now
+    client.notify("report_progress", "queued");
+    REQUIRE(result.wait_for(10s) == std::future_status::ready);
+    CHECK(result.get() == 24);
+    CHECK(server_services.wait_progress(1) == std::vector<std::string>{"queued"});
+  }
+  work.reset();
+  loop.join();
+  server_runner.join();
+  client_runner.join();
+}
+
 TEMPLATE_TEST_CASE("rpc: with concurrent notification handling, a reply does not wait for notification handlers",
                    "[rpc][integration][order]", it::json_rfc7464_tcp, it::loop_json_rfc7464_tcp) {
   bsonrpc::Options options;

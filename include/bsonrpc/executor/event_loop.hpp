@@ -41,8 +41,18 @@ struct EventLoop {
 
     // Called on the connection's strand: without a runner the handler runs right there.
     void post_request(std::function<void()> task) {
-      if (runner_) runner_(std::move(task));
-      else asio::dispatch(io_, std::move(task));
+      if (!runner_) {
+        asio::dispatch(io_, std::move(task));
+        return;
+      }
+      runner_([this, task = std::move(task)] {
+        // The task keeps the connection, and so this runtime, alive while it runs.
+        struct scope {
+          const runtime* outer;
+          ~scope() { running_handler() = outer; }
+        } restore{std::exchange(running_handler(), this)};
+        task();
+      });
     }
 
     void post_notification(std::function<void()> task) {
@@ -51,8 +61,11 @@ struct EventLoop {
     }
 
     // Waits for the handlers of the notifications received so far (when they run in order).
+    // Not from one of this connection's handlers on the runner: a fixed pool whose threads
+    // all waited so would never run the notifications (Threads' pool lends the slot instead).
     void wait_for_notification_handlers() const {
-      if (!concurrent_notifications_) notifications_.wait_for_posted();
+      if (!concurrent_notifications_ && running_handler() != this)
+        notifications_.wait_for_posted();
     }
 
     struct no_scope {};
@@ -68,6 +81,11 @@ struct EventLoop {
     void join() {}
 
    private:
+    static const runtime*& running_handler() noexcept {
+      thread_local const runtime* current = nullptr;
+      return current;
+    }
+
     asio::any_io_executor io_;
     std::function<void(std::function<void()>)> runner_;
     detail::serial_lane notifications_;
