@@ -10,11 +10,11 @@ outside a request storm: max_message_bytes (16 MiB, which the read buffer may do
 thread stacks. After a request storm has been drained, twice the ceiling (see
 request_storm); while the storm is held back, the plain ceiling.
 
-usage: hostile.py SCENARIO SERVER [--executor threads|asio] [--rss-ceiling-mib N] [--slow]
+usage: hostile.py SCENARIO SERVER [--executor threads|asio] [--rss-ceiling-mib N]
   SCENARIO: netstring-length | bson-huge-length | bson-short-length | endless-frames |
             deep-nesting | invalid-utf8 | request-storm | dropped-connections | slow-drip |
             close-after-request
-  --slow: a sanitizer build; time bounds are multiplied by 4.
+Time bounds are multiplied by harness.SLOW (BSONRPC_TEST_SLOW, 4 in sanitizer builds).
 Exits 77 (skipped) when the `bson` module is missing.
 """
 import os
@@ -39,7 +39,7 @@ MIB = 1024 * 1024
 EXECUTOR = ["--executor", "threads"]  # set by main()
 RSS_CEILING_MIB = 200
 STORM_RSS_CEILING_MIB = 400  # twice RSS_CEILING_MIB: see request_storm
-SLOW = 1  # 4 for sanitizer builds
+SLOW = harness.SLOW  # 4 in sanitizer builds
 PROMPT = 2.0  # seconds a fresh echo round trip may take after a scenario
 
 
@@ -540,7 +540,7 @@ def close_after_request(server_bin):
 
 
 def main():
-    global EXECUTOR, RSS_CEILING_MIB, STORM_RSS_CEILING_MIB, SLOW
+    global EXECUTOR, RSS_CEILING_MIB, STORM_RSS_CEILING_MIB
     mode, args = sys.argv[1], sys.argv[2:]
     if "--executor" in args:
         at = args.index("--executor")
@@ -551,9 +551,6 @@ def main():
         RSS_CEILING_MIB = int(args[at + 1])
         STORM_RSS_CEILING_MIB = RSS_CEILING_MIB * 2
         del args[at:at + 2]
-    if "--slow" in args:
-        SLOW = 4
-        args.remove("--slow")
     {"netstring-length": netstring_length, "bson-huge-length": bson_huge_length,
      "bson-short-length": bson_short_length, "endless-frames": endless_frames,
      "deep-nesting": deep_nesting, "invalid-utf8": invalid_utf8,
