@@ -68,7 +68,11 @@ set(BSONRPC_COMPILE_FAIL_CASES
   "unregistered_service.cpp|register the class with BSONRPC_SERVICE first|add_service with a class never registered is rejected readably"
   "warning_only.cpp|unused parameter|a program whose only fault is a warning is rejected (the harness uses -Werror)"
   "interface_signature_mismatch.cpp|result type differs from the interface's declaration|BSONRPC_IMPLEMENTS with a member whose signature contradicts the interface is rejected readably"
-  "not_a_hook.cpp|a hook is a callable taking|a hook that does not take hook_message<V>& is rejected readably")
+  "not_a_hook.cpp|a hook is a callable taking|a hook that does not take hook_message<V>& is rejected readably"
+  "bad_codec_missing_encode.cpp|Codec: missing `static void encode[(]const value_type&|a codec without encode is rejected, naming encode and its signature"
+  "bad_codec_missing_value_type.cpp|Codec: missing `using value_type = |a codec without value_type is rejected, naming value_type"
+  "bad_codec_value_traits_not_specialised.cpp|Codec: value_traits<value_type> is not specialised|a codec whose value type has no value_traits is rejected readably"
+  "bad_framing_member_signature.cpp|Framing: `frame_size_hint` is declared but is not|a framing whose optional member has the wrong signature is rejected readably")
 set(control_name "compile-fail: the control program, using every macro correctly, compiles")
 add_test(NAME "${control_name}"
          COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" -DSTD=17
