@@ -349,6 +349,25 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("bson codec: decimal128s built by libbson keep their bytes and print as libbson prints",
+          "[bson][decimal128]") {
+  for (const char* text : {"NaN", "-Infinity", "-0", "0E+6111", "1E+6144", "1E-6176", "-1.23E+4000",
+                           "0.000001", "1E-7", "123.456", "9999999999999999999999999999999999"}) {
+    INFO(text);
+    bson_decimal128_t d;
+    REQUIRE(bson_decimal128_from_string(text, &d));
+    char printed[BSON_DECIMAL128_STRING];
+    bson_decimal128_to_string(&d, printed);
+    libbson_doc doc;
+    bson_append_decimal128(doc.doc, "v", -1, &d);
+    const value decoded = BsonCodec::decode(doc.bytes());
+    CHECK(encode_bson(decoded) == doc.bytes());
+    const auto extended = bsonrpc::to_extended_json(decoded);
+    CHECK(extended["v"]["$numberDecimal"] == printed);
+    CHECK(encode_bson(bsonrpc::from_extended_json(extended)) == doc.bytes());
+  }
+}
+
 TEST_CASE("bson codec: encoding builds exactly the bytes libbson builds", "[bson]") {
   libbson_doc expected;
   bson_append_utf8(expected.doc, "bsonrpc", -1, "2.0", -1);

@@ -267,6 +267,64 @@ TEST_CASE("extended json: decimal128 prints and parses as the BSON specification
   CHECK_THROWS_AS(print("1.2.3"), conversion_error);
 }
 
+TEST_CASE("extended json: decimal128 edge values read to the specification's bits and print back",
+          "[extjson][decimal128]") {
+  using bsonrpc::decimal128;
+  struct edge {
+    const char* text;
+    decimal128 bits;
+    const char* printed;
+  };
+  const edge edges[] = {
+      {"NaN", {0, 0x7C00000000000000}, "NaN"},
+      {"-NaN", {0, 0xFC00000000000000}, "NaN"},  // libbson 1.23 drops the sign; both print NaN
+      {"-Infinity", {0, 0xF800000000000000}, "-Infinity"},
+      {"inf", {0, 0x7800000000000000}, "Infinity"},
+      {"-0", {0, 0xB040000000000000}, "-0"},
+      {"-0E+7000", {0, 0xDFFE000000000000}, "-0E+6111"},  // zeros clamp freely
+      {"0E-6200", {0, 0}, "0E-6176"},
+      // Clamped: zeros are added to the significand until the exponent fits.
+      {"1E+6144", {0x38C15B0A00000000, 0x5FFE314DC6448D93},
+       "1.000000000000000000000000000000000E+6144"},
+      {"9.999999999999999999999999999999999E+6144", {0x378D8E63FFFFFFFF, 0x5FFFED09BEAD87C0},
+       "9.999999999999999999999999999999999E+6144"},
+      {"1E-6176", {1, 0}, "1E-6176"},  // the smallest subnormal
+      {"1.230E-6174", {123, 0}, "1.23E-6174"},  // a trailing zero absorbs the underflow
+      {"1234567890123456789012345678901234.0", {0xDE825CD07E96AFF2, 0x30403CDE6FFF9732},
+       "1234567890123456789012345678901234"},
+      // Exact, though libbson 1.23 refuses it (a '.' misleads its inexact check).
+      {"43400007000000000047820053037004590.0", {0x7FDABE3E9B70EBEB, 0x3042D5FA829581AE},
+       "4.340000700000000004782005303700459E+34"},
+  };
+  for (const auto& e : edges) {
+    INFO(e.text);
+    const value v = from_extended_json(json{{"$numberDecimal", e.text}});
+    REQUIRE(v.is<decimal128>());
+    CHECK(v.get<decimal128>() == e.bits);
+    CHECK(to_extended_json(v)["$numberDecimal"] == e.printed);
+  }
+
+  // Inexact values and malformed text are refused, including what libbson 1.23 would round
+  // or misread.
+  const std::vector<std::string> refused = {
+      "1.234E-6174", "1E+6145", "12345678901234567890123456789012345",
+      "-0020900000830047220606102104040504000050", "1E 5", "1E4294967296",
+      "1E99999999999999999999", std::string("1\0" "2", 3), std::string("Inf\0" "x", 5)};
+  for (const auto& text : refused) {
+    INFO(text);
+    CHECK_THROWS_AS(from_extended_json(json{{"$numberDecimal", text}}), conversion_error);
+  }
+
+  // A significand above 10^34 - 1 is non-canonical and reads as zero, keeping sign and exponent.
+  const auto print = [](decimal128 d) {
+    return to_extended_json(value(d))["$numberDecimal"].get<std::string>();
+  };
+  CHECK(print({0x378D8E63FFFFFFFF, 0x3041ED09BEAD87C0}) == "9999999999999999999999999999999999");
+  CHECK(print({0x378D8E6400000000, 0x3041ED09BEAD87C0}) == "0");
+  CHECK(print({0xFFFFFFFFFFFFFFFF, 0xB03DFFFFFFFFFFFF}) == "-0.00");
+  CHECK(print({0, 0x6000000000000000}) == "0E-6176");  // the "11" form: at least 2^113
+}
+
 TEST_CASE("extended json: dates are read from ISO-8601 with offsets and from $numberLong",
           "[extjson]") {
   const auto ms = [](const char* date) {

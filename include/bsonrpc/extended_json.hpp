@@ -11,6 +11,9 @@
 // Both work with any nlohmann::basic_json: nlohmann::json sorts object keys (so documents come
 // out sorted), nlohmann::ordered_json keeps BSON's order. A document's duplicate keys keep the
 // first occurrence, as value::find does.
+//
+// Why not libbson's Extended JSON: it converts text to and from a whole document, where this
+// converts tree to tree for any basic_json, scalars included, with no BSON bytes or text between.
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>

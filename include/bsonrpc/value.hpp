@@ -1,7 +1,8 @@
 // bsonrpc/value.hpp: bsonrpc::value, an owning dynamic value able to hold every BSON type.
 //
 // It is the BSON codec's value type and the codec-neutral currency of the library (error data,
-// calls made through a Context), so it lives apart from libbson: only encoding needs libbson.
+// calls made through a Context), so it lives apart from libbson: only decoding BSON
+// (codec/bson.hpp) needs libbson.
 // Documents keep their key order and their duplicate keys, so a decoded document re-encodes
 // byte for byte.
 #pragma once

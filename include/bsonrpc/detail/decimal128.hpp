@@ -4,6 +4,18 @@
 // Text to decimal128 is exact or refused: a value needing rounding (more than 34 significant
 // digits, or an exponent out of range that trailing or added zeros cannot absorb) yields nullopt,
 // as the specification's "Inexact rounding" cases require.
+//
+// Hand-written, not libbson's bson_decimal128_to_string and _from_string_w_len, for two reasons.
+// Extended JSON prints decimals for the JSON codec, and codec/json.hpp must parse no libbson
+// header (the layering test in tests/packaging.cmake). And libbson 1.23 departs from the
+// specification outside the BSON corpus. Its to_string prints a significand above 10^34 - 1
+// (which the specification reads as zero) in full, 35 digits that no parser reads back. Its
+// from_string, checked with Python's decimal on 2.3M generated strings, differed 1,072 times:
+// given leading zeros or a '.', its inexact check reads the wrong character, so it rounded 160
+// values silently ("-0020900000830047220606102104040504000050" became
+// -2.090000083004722060610210404050400E+37) and refused 818 exact ones
+// ("43400007000000000047820053037004590.0"); it reads "1E 5" as 1E+5, "1E4294967296" as 1,
+// "1\u00002" as 1 (a NUL ends its input), and "-NaN" without its sign.
 #pragma once
 
 #include <bsonrpc/value.hpp>

@@ -7,6 +7,8 @@
 // binary value) they decline by returning false, and JsonCodec then lets nlohmann's own parser or
 // serializer decide. So what is accepted, what is written and every error message stay exactly
 // nlohmann's; tests/fuzz/fuzz_codec_json.cpp checks the two agree on every input it finds.
+// Why not nlohmann alone: a sequential JSON echo over Asio took 57.4k instead of 93.7k
+// instructions per call (callgrind, commit 989129d).
 #pragma once
 
 #include <bsonrpc/detail/utf8.hpp>
