@@ -60,6 +60,13 @@ TEST_CASE("json codec: nesting beyond the limit is refused before parsing", "[js
 
 TEST_CASE("json codec: a string that is not UTF-8 cannot be encoded", "[json][codec]") {
   CHECK_THROWS_AS(encode(json("\xff")), bsonrpc::encoding_error);
+  // nlohmann's type_error 316 becomes encoding_error, and the buffer keeps only what it held,
+  // though the fast writer declined halfway (at the binary value).
+  std::string out = "prefix";
+  const json message = {{"a", 1}, {"b", json::binary({1})}, {"c", "ok\xff"}};
+  CHECK_THROWS_WITH(JsonCodec::encode(message, out),
+                    Catch::Contains("type_error.316") && Catch::Contains("invalid UTF-8"));
+  CHECK(out == "prefix");
 }
 
 namespace {

@@ -76,11 +76,10 @@ struct JsonCodec {
     const std::size_t start = out.size();
     if (detail::json_writer::write(message, out)) return;
     out.resize(start);
+    // Declined (invalid UTF-8, a binary or discarded value): nlohmann's public dump, compact,
+    // whose strict handler throws type_error 316 on invalid UTF-8; `out` keeps what it held.
     try {
-      nlohmann::detail::serializer<value_type> writer(
-          nlohmann::detail::output_adapter<char, std::string>(out), ' ',
-          nlohmann::json::error_handler_t::strict);
-      writer.dump(message, false, false, 0);
+      out += message.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
     } catch (const nlohmann::json::exception& e) {
       throw encoding_error(e.what());
     }
