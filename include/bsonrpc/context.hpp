@@ -5,7 +5,7 @@
 // carry every BSON type, so one handler serves JSON-RPC and BSON-RPC connections alike.
 #pragma once
 
-#include <bsonrpc/codec/bson.hpp>
+#include <bsonrpc/codec/bson_convert.hpp>
 #include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/value.hpp>

@@ -53,12 +53,25 @@
 //
 // Cost: with no hooks (Options::hooks empty) the library takes none of these paths: no copy,
 // no allocation, no clock read; one emptiness test per message.
+//
+// Includes: no codec. nlohmann::json is only forward-declared here, by nlohmann's own
+// <nlohmann/json_fwd.hpp> (a few standard headers and one declaration; not the whole of
+// <nlohmann/json.hpp>), so Options and the executors cost a BSON-only program almost nothing of
+// nlohmann and a JSON-only one nothing of libbson. Turning a generic hook (a template
+// operator(), `[](auto& m) {...}`) into a `hook` instantiates it for hook_message<nlohmann::json>
+// too: if its body reads the value (V's members, value_traits<V>), nlohmann::json must be complete
+// there, so include <bsonrpc/codec/json.hpp> (bsonrpc.hpp and rpc.hpp do).
 #pragma once
 
-#include <bsonrpc/codec/bson.hpp>
-#include <bsonrpc/codec/json.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/value.hpp>
+
+// nlohmann installs json_fwd.hpp always from 3.11.2, before that only as a multi-header install.
+#if __has_include(<nlohmann/json_fwd.hpp>)
+#include <nlohmann/json_fwd.hpp>
+#else
+#include <nlohmann/json.hpp>
+#endif
 
 #include <chrono>
 #include <cstdint>
@@ -69,6 +82,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace bsonrpc {
 
@@ -123,7 +137,8 @@ class hook_message {
   void answer(V result) {
     if (kind_ == hook_kind::notification)
       throw std::logic_error("hook: a notification cannot be answered (drop it instead)");
-    answer_ = std::move(result);
+    answer_.clear();
+    answer_.push_back(std::move(result));
     rejection_.reset();
     settled_ = true;
   }
@@ -132,7 +147,7 @@ class hook_message {
   // A notification: dropped.
   void reject(rpc_error e) {
     rejection_ = std::move(e);
-    answer_.reset();
+    answer_.clear();
     settled_ = true;
   }
   void reject(int code, const std::string& message) { reject(rpc_error(code, message)); }
@@ -174,7 +189,10 @@ class hook_message {
   bool in_batch_;
   std::chrono::steady_clock::time_point received_at_;
   bool settled_ = false;
-  std::optional<V> answer_;
+  // The answer, if any: at most one element. A vector, not std::optional, because a vector
+  // member leaves hook_message<V> instantiable while V is incomplete (nlohmann::json here), as
+  // `hook` needs to test callables against hook_message<nlohmann::json>&.
+  std::vector<V> answer_;
   std::optional<rpc_error> rejection_;
 };
 

@@ -8,6 +8,7 @@
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/hooks.hpp>
 #include <bsonrpc/log.hpp>
+#include <bsonrpc/value.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -161,8 +163,11 @@ class hook_chain {
   // The response a hook's answer() or reject() stands for, with the message's id.
   static value_type settled_reply(message& m) {
     value_type id = m.id_ ? *m.id_ : traits::make_null();
-    std::optional<value_type> answer = std::exchange(m.answer_, std::nullopt);
-    if (answer) return make_result<Codec>(std::move(id), std::move(*answer));
+    if (!m.answer_.empty()) {
+      value_type answer = std::move(m.answer_.front());
+      m.answer_.clear();
+      return make_result<Codec>(std::move(id), std::move(answer));
+    }
     const rpc_error rejection = *std::exchange(m.rejection_, std::nullopt);
     return make_error<Codec>(std::move(id), rejection);
   }
