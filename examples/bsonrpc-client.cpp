@@ -328,7 +328,7 @@ int run_session(const client_config& config, asio::io_context& io, Stream stream
   if (config.verbose) options.log = bsonrpc::stderr_log_sink(bsonrpc::log_level::debug);
   RpcType rpc(std::move(stream), services, options);
   std::optional<background_loop> loop;  // stopped before `rpc` and `services` go
-  if constexpr (std::is_same_v<typename RpcType::executor_type, bsonrpc::EventLoop>)
+  if constexpr (std::is_same_v<typename RpcType::executor_policy, bsonrpc::EventLoop>)
     loop.emplace(io);
   const int code = act(config, rpc);
   // close() still writes what is queued (a notification just sent, say); join() returns once

@@ -36,15 +36,31 @@ struct named {
 class peer_proxy;
 
 namespace detail {
-// Call arguments as one params value: nullopt for none, a document for `named`, else an array.
-template <class... Args>
-std::optional<value> pack_params(const Args&... args) {
+// Call arguments as one params value of type V (the neutral value, or a codec's own): nullopt
+// for none, a document for `named`, else an array.
+template <class V = value, class... Args>
+std::optional<V> pack_params(const Args&... args) {
   if constexpr (sizeof...(Args) == 0) {
     return std::nullopt;
   } else if constexpr (sizeof...(Args) == 1 && (std::is_same_v<Args, named> && ...)) {
-    return value((args.members, ...));
-  } else {
+    if constexpr (std::is_same_v<V, value>) return value((args.members, ...));
+    else return value_traits<V>::from_neutral(value((args.members, ...)));
+  } else if constexpr (std::is_same_v<V, value>) {
     return value(array{to_value<value>(args)...});
+  } else {
+    V params = value_traits<V>::make_array();
+    (value_traits<V>::push_back(params, to_value<V>(args)), ...);
+    return params;
+  }
+}
+
+// A call's result as R; decoding_error names the method when it does not convert.
+template <class R, class V>
+R convert_result(V&& result, std::string_view method) {
+  try {
+    return from_value<R>(std::forward<V>(result));
+  } catch (const conversion_error& e) {
+    throw decoding_error("result of " + std::string(method) + ": " + e.what());
   }
 }
 }  // namespace detail
@@ -65,15 +81,7 @@ class caller {
   template <class R = value, class... Args>
   R call_for(timeout_type timeout, std::string_view method, const Args&... args) {
     value result = call_value(method, detail::pack_params(args...), timeout);
-    if constexpr (std::is_void_v<R>) {
-      return;
-    } else {
-      try {
-        return from_value<R>(result);
-      } catch (const conversion_error& e) {
-        throw decoding_error(std::string("result of ") + std::string(method) + ": " + e.what());
-      }
-    }
+    if constexpr (!std::is_void_v<R>) return detail::convert_result<R>(std::move(result), method);
   }
 
   // Sends a notification: no response, no waiting for one.

@@ -7,8 +7,10 @@
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/hook_chain.hpp>
+#include <bsonrpc/detail/coroutine.hpp>
 #include <bsonrpc/detail/invoke.hpp>
 #include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
@@ -99,13 +101,28 @@ class dispatcher {
   // Handles one incoming message (or batch) to completion, running handlers on this thread,
   // and appends the encoded reply to `out`. Returns false when there is nothing to send.
   bool handle(std::string_view bytes, Context& context, std::string& out) {
-    std::optional<value_type> decoded = decode(bytes, out, context.connection_id());
-    if (!decoded) return true;  // decode() wrote the Parse error
-    if constexpr (Codec::supports_batches) {
-      if (traits::is_array(*decoded)) return handle_batch(*decoded, context, out);
+    const std::uint64_t connection = context.connection_id();
+    auto r = detail::route<Codec>(bytes, decode_limits{options_.max_depth}, hooks_, connection,
+                                  log_);
+    std::optional<value_type> reply;
+    switch (r.kind) {
+      case detail::route_kind::refused:
+      case detail::route_kind::answered: reply = std::move(r.reply); break;
+      case detail::route_kind::dropped: return false;
+      case detail::route_kind::batch: {
+        std::optional<batch_screen> screen;
+        if (!hooks_.empty()) screen = screen_batch(*r.doc, connection);
+        reply = answer_batch(*r.doc, context, false, screen ? &*screen : nullptr);
+        break;
+      }
+      case detail::route_kind::response:
+      case detail::route_kind::notification: process(r.message, context); return false;
+      case detail::route_kind::request:
+        reply = run_request(r.message, context);
+        if (!hooks_.empty())
+          hooks_.outgoing_reply(*reply, r.message.method, connection, false, r.received, log_);
+        break;
     }
-    if (!hooks_.empty()) return handle_hooked(*decoded, context, out);
-    std::optional<value_type> reply = process(detail::classify<Codec>(*decoded), context);
     if (!reply) return false;
     encode_reply(*reply, out);
     return true;
@@ -146,9 +163,7 @@ class dispatcher {
         return std::nullopt;
       case detail::message_kind::invalid: break;
     }
-    log_(log_level::error, std::string("invalid request: ") + m.problem);
-    return error_reply(m.id ? *m.id : traits::make_null(), errc::invalid_request,
-                       "Invalid Request");
+    return detail::invalid_request_reply<Codec>(m, log_);
   }
 
   // Runs a request's handler and returns its reply: the result, or the error it maps to.
@@ -160,10 +175,8 @@ class dispatcher {
       return error_reply(id, errc::method_not_found, "Method not found");
     }
     try {
-#if defined(ASIO_HAS_CO_AWAIT)
       if (handler->spawn)
         return detail::make_result<Codec>(id, run_coroutine_here(*handler, context, m.params));
-#endif
       return detail::make_result<Codec>(id, handler->invoke(context, m.params));
     } catch (...) {
       return reply_for_failure(id, m.method, std::current_exception());
@@ -172,20 +185,14 @@ class dispatcher {
 
   // Whether `m` names a coroutine handler (which completes through start_async()).
   bool is_coroutine(const message& m) const {
-#if defined(ASIO_HAS_CO_AWAIT)
     // An invalid notification goes to run_notification(), which drops it: never to a handler.
     if (m.kind != detail::message_kind::request && *m.problem) return false;
     const table& methods =
         m.kind == detail::message_kind::request ? requests_ : notifications_;
     const entry* handler = find(methods, m.method);
     return handler && handler->spawn;
-#else
-    (void)m;
-    return false;
-#endif
   }
 
-#if defined(ASIO_HAS_CO_AWAIT)
   // Starts a coroutine handler (is_coroutine(m)) on `ex`; `done` receives the reply to send,
   // or nullopt for a notification.
   void start_async(const message& m, std::shared_ptr<Context> context,
@@ -212,7 +219,6 @@ class dispatcher {
       finish(std::current_exception(), value_type());
     }
   }
-#endif
 
   // The error reply for a handler that failed with `failure`.
   value_type reply_for_failure(const value_type& id, std::string_view method,
@@ -249,12 +255,10 @@ class dispatcher {
       return;
     }
     try {
-#if defined(ASIO_HAS_CO_AWAIT)
       if (handler->spawn) {
         run_coroutine_here(*handler, context, m.params);
         return;
       }
-#endif
       handler->invoke(context, m.params);
     } catch (...) {
       log_failure("notification " + std::string(m.method), std::current_exception());
@@ -378,12 +382,10 @@ class dispatcher {
  private:
   struct entry {
     std::function<value_type(Context&, const value_type*)> invoke;
-#if defined(ASIO_HAS_CO_AWAIT)
     // Set instead of invoke for coroutine members.
     std::function<void(std::shared_ptr<Context>, const value_type*, const asio::any_io_executor&,
                        std::function<void(std::exception_ptr, value_type)>)>
         spawn;
-#endif
   };
   using table = std::map<std::string, entry, std::less<>>;
 
@@ -398,14 +400,12 @@ class dispatcher {
     entry e;
     using member = decltype(spec.member);
     if constexpr (detail::is_coroutine_member_v<member>) {
-#if defined(ASIO_HAS_CO_AWAIT)
       e.spawn = [&service, spec](std::shared_ptr<Context> context, const value_type* params,
                                  const asio::any_io_executor& ex,
                                  std::function<void(std::exception_ptr, value_type)> done) {
         detail::spawn_method<value_type>(spec, service, std::move(context), params, ex,
                                          std::move(done));
       };
-#endif
     } else {
       e.invoke = [&service, spec](Context& context, const value_type* params) {
         return detail::invoke_method<value_type>(spec, service, context, params);
@@ -415,7 +415,6 @@ class dispatcher {
       throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));
   }
 
-#if defined(ASIO_HAS_CO_AWAIT)
   // Runs a coroutine handler to completion on a private io_context (synchronous use).
   value_type run_coroutine_here(const entry& handler, Context& context, const value_type* params) {
     asio::io_context io;
@@ -430,37 +429,6 @@ class dispatcher {
     io.run();
     if (failure) std::rethrow_exception(failure);
     return result;
-  }
-#endif
-
-  // handle() with hooks, for one message (not a batch).
-  bool handle_hooked(value_type& msg, Context& context, std::string& out) {
-    const auto received = std::chrono::steady_clock::now();
-    const std::uint64_t connection = context.connection_id();
-    std::optional<value_type> reply;
-    const auto fate = hooks_.screen_incoming(msg, connection, false, received, log_, reply);
-    if (fate == detail::hook_chain<Codec>::fate::dropped) return false;
-    if (fate == detail::hook_chain<Codec>::fate::deliver) {
-      const message m = detail::classify<Codec>(msg);
-      reply = process(m, context);
-      const bool is_request = m.kind == detail::message_kind::request;
-      if (reply)
-        hooks_.outgoing_reply(*reply, is_request ? m.method : std::string_view(), connection,
-                              false, received, log_);
-    }
-    if (!reply) return false;
-    encode_reply(*reply, out);
-    return true;
-  }
-
-  bool handle_batch(value_type& batch, Context& context, std::string& out) {
-    std::optional<batch_screen> screen;
-    if (!hooks_.empty()) screen = screen_batch(batch, context.connection_id());
-    std::optional<value_type> replies =
-        answer_batch(batch, context, false, screen ? &*screen : nullptr);
-    if (!replies) return false;
-    encode_reply(*replies, out);
-    return true;
   }
 
   value_type encodable_or_internal_error(const value_type& reply) const {

@@ -33,6 +33,7 @@
 
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/async_call.hpp>
+#include <bsonrpc/detail/coroutine.hpp>
 #include <bsonrpc/detail/for_each.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/service.hpp>
@@ -166,17 +167,6 @@ struct method_list<void, Methods...> {
 
 struct no_member {};
 
-// The result a handler produces: T for T, and for a coroutine's asio::awaitable<T>.
-template <class T>
-struct produced {
-  using type = T;
-};
-#if defined(ASIO_HAS_CO_AWAIT)
-template <class T, class E>
-struct produced<asio::awaitable<T, E>> {
-  using type = T;
-};
-#endif
 
 template <class M, class = void>
 struct is_usable_member : std::false_type {};
@@ -218,7 +208,7 @@ constexpr implementation_problem implementation_problem_of() {
                              std::make_index_sequence<Method::arity>{})) {
       return implementation_problem::wrong_parameter_types;
     } else if constexpr (!std::is_same_v<
-                             std::decay_t<typename produced<typename traits::result>::type>,
+                             std::decay_t<typename awaitable_result<typename traits::result>::type>,
                              typename Method::result_type>) {
       return implementation_problem::wrong_result_type;
     } else {

@@ -68,7 +68,7 @@ int run(std::size_t connections) {
   for (std::size_t i = 0; i < connections; ++i) servers.add(acceptor.accept(), echo);
   if (::read(ready[0], &byte, 1) != 1) return 1;
   std::thread loop;
-  if constexpr (std::is_same_v<typename Rpc::executor_type, bsonrpc::EventLoop>)
+  if constexpr (std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>)
     loop = std::thread([&] { io.run_for(std::chrono::seconds(2)); });
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const long after = resident_kib();

@@ -34,7 +34,7 @@ double run(int inflight, int calls) {
   options.max_concurrent_requests = 2;
   Rpc server(std::move(server_socket), echo, options);
   Rpc client(std::move(client_socket), options);
-  constexpr bool loop = std::is_same_v<typename Rpc::executor_type, bsonrpc::EventLoop>;
+  constexpr bool loop = std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
   auto server_work = asio::make_work_guard(server_io);
   auto client_work = asio::make_work_guard(client_io);
   std::thread server_thread, client_thread;

@@ -33,7 +33,7 @@ using tcp = asio::ip::tcp;
 
 template <class Rpc>
 inline constexpr bool uses_event_loop =
-    std::is_same_v<typename Rpc::executor_type, bsonrpc::EventLoop>;
+    std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
 
 // Serves echo_service on every connection accepted; run() runs the accept loop (and, with
 // EventLoop, every connection) on the calling thread until stop().

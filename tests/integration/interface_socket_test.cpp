@@ -96,7 +96,7 @@ BSONRPC_IMPLEMENTS(Client, ClientApi)
 template <class Rpc>
 struct connected {
   using rpc = Rpc;
-  static constexpr bool event_loop = std::is_same_v<typename Rpc::executor_type, bsonrpc::EventLoop>;
+  static constexpr bool event_loop = std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
 
   Server server_services;
   Client client_services;

@@ -72,7 +72,7 @@ bool any_line_contains(const std::vector<std::string>& lines, const std::string&
 
 template <class Rpc>
 struct logged_server {
-  static constexpr bool event_loop = std::is_same_v<typename Rpc::executor_type, bsonrpc::EventLoop>;
+  static constexpr bool event_loop = std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
 
   Accounts accounts;
   captured_log log;

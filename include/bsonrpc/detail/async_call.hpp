@@ -45,7 +45,7 @@ using call_signature = typename call_signature_of<R>::type;
 
 // Asio's completion tokens that are not callbacks themselves.
 template <class T>
-struct is_known_token : std::false_type {};
+struct is_known_token : std::false_type {};  // asio::use_awaitable: detail/coroutine.hpp
 template <class A>
 struct is_known_token<asio::use_future_t<A>> : std::true_type {};
 template <>
@@ -58,10 +58,6 @@ template <class T, class S>
 struct is_known_token<asio::cancellation_slot_binder<T, S>> : std::true_type {};
 template <class T, class E>
 struct is_known_token<asio::executor_binder<T, E>> : std::true_type {};
-#if defined(ASIO_HAS_CO_AWAIT)
-template <class E>
-struct is_known_token<asio::use_awaitable_t<E>> : std::true_type {};
-#endif
 
 template <class T, class R>
 constexpr bool is_completion_callback() {

@@ -10,17 +10,6 @@
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/service.hpp>
 
-#include <asio/detail/config.hpp>  // ASIO_HAS_CO_AWAIT, when compiled with coroutines
-#if defined(ASIO_HAS_CO_AWAIT)
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_awaitable.hpp>
-#include <exception>
-#include <functional>
-#include <memory>
-#endif
-
 #include <array>
 #include <cstddef>
 #include <string>
@@ -111,55 +100,5 @@ V invoke_method(const method_spec<Self, MemFn, N>& spec, Self& self, Context& co
     return to_value<V>(std::apply(run, args));
   }
 }
-
-// Whether a member is a coroutine (returns asio::awaitable<T>, C++20).
-template <class T>
-struct awaitable_result {
-  static constexpr bool is_awaitable = false;
-};
-#if defined(ASIO_HAS_CO_AWAIT)
-template <class T, class E>
-struct awaitable_result<asio::awaitable<T, E>> {
-  static constexpr bool is_awaitable = true;
-  using type = T;
-};
-#endif
-template <class MemFn>
-inline constexpr bool is_coroutine_member_v =
-    awaitable_result<typename member_traits<MemFn>::result>::is_awaitable;
-
-#if defined(ASIO_HAS_CO_AWAIT)
-// Starts a coroutine member on `ex`; `done` receives its result (or the exception it threw).
-// Parameters are checked and converted before it starts, and live as long as it runs.
-template <class V, class Self, class MemFn, std::size_t N>
-void spawn_method(const method_spec<Self, MemFn, N>& spec, Self& self,
-                  std::shared_ptr<Context> context, const V* params,
-                  const asio::any_io_executor& ex,
-                  std::function<void(std::exception_ptr, V)> done) {
-  using traits = member_traits<MemFn>;
-  using result = typename awaitable_result<typename traits::result>::type;
-  constexpr std::size_t skip = traits::arity - N;
-  using args_t =
-      typename drop_front<typename traits::args, skip, std::make_index_sequence<N>>::type;
-  check_params_shape(params, spec.params);
-  auto args = std::make_shared<args_t>(
-      convert_params<V, args_t>(params, spec.params, std::make_index_sequence<N>{}));
-  asio::co_spawn(
-      ex,
-      [&self, spec, context, args]() -> asio::awaitable<V> {
-        auto run = [&](auto&... a) {
-          if constexpr (skip == 1) return (self.*spec.member)(*context, a...);
-          else return (self.*spec.member)(a...);
-        };
-        if constexpr (std::is_void_v<result>) {
-          co_await std::apply(run, *args);
-          co_return value_traits<V>::make_null();
-        } else {
-          co_return to_value<V>(co_await std::apply(run, *args));
-        }
-      },
-      [done = std::move(done)](std::exception_ptr e, V v) { done(e, std::move(v)); });
-}
-#endif
 
 }  // namespace bsonrpc::detail

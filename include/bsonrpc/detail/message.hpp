@@ -7,6 +7,7 @@
 #include <bsonrpc/options.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -177,6 +178,17 @@ rpc_error error_from_response(const V& error) {
     }
   }
   return rpc_error(code32, message);
+}
+
+// The exception a caller receives for an error response, ready to travel to its thread.
+template <class V>
+std::exception_ptr peer_error_ptr(const V& error) {
+  const rpc_error e = error_from_response(error);
+  try {
+    throw_peer_error(e.code_value(), e.message(), e.data(), e.has_data());
+  } catch (...) {
+    return std::current_exception();
+  }
 }
 
 }  // namespace bsonrpc::detail

@@ -10,13 +10,16 @@
 // Options::concurrent_notification_handling is set.
 // Blocking calls (call, batch_call) are refused on a thread running the io_context, since
 // they would wait for the loop they block: use async_call there, or a coroutine handler.
+// The Executor concept: executor/executor.hpp.
 #pragma once
 
 #include <bsonrpc/detail/thread_pool.hpp>
+#include <bsonrpc/executor/executor.hpp>
 #include <bsonrpc/options.hpp>
 
 #include <asio.hpp>
 
+#include <chrono>
 #include <functional>
 #include <utility>
 
@@ -25,10 +28,6 @@ namespace bsonrpc {
 struct EventLoop {
   class runtime {
    public:
-    // Nothing to join: the Rpc destructor closes the connection and returns at once; the
-    // connection's state lives until its last pending operation on the loop completes.
-    static constexpr bool owns_threads = false;
-
     runtime(const asio::any_io_executor& io, const Options& options)
         : io_(io),
           runner_(options.handler_runner),
@@ -71,14 +70,17 @@ struct EventLoop {
     struct no_scope {};
     no_scope blocking_scope() const { return {}; }
 
-    // Whether the calling thread runs the io_context (where a blocking wait deadlocks).
-    bool on_io_thread() const noexcept {
+    // Not on a thread running the io_context, where a blocking wait deadlocks.
+    bool may_block() const noexcept {
       if (const auto* ex = io_.target<asio::io_context::executor_type>())
-        return ex->running_in_this_thread();
-      return false;
+        return !ex->running_in_this_thread();
+      return true;
     }
-    bool on_handler_thread() const noexcept { return false; }
+
+    // Nothing to join: the Rpc destructor closes the connection and returns at once; the
+    // connection's state lives until its last pending operation on the loop completes.
     void join() {}
+    void release(const std::function<bool(std::chrono::milliseconds)>&) {}
 
    private:
     static const runtime*& running_handler() noexcept {
@@ -92,5 +94,7 @@ struct EventLoop {
     bool concurrent_notifications_;
   };
 };
+
+static_assert(executor_static_asserts<EventLoop>::value);
 
 }  // namespace bsonrpc

@@ -5,15 +5,11 @@
 // pool on which request handlers run concurrently, up to Options::max_concurrent_requests.
 // Notification handlers run one at a time in arrival order, unless
 // Options::concurrent_notification_handling is set. Blocking calls are allowed anywhere
-// except on the I/O thread itself.
-//
-// An Executor policy provides `runtime`, constructed from the stream's executor and the
-// options, with: start(done) to begin driving I/O until done() is true; post_request(task);
-// post_notification(task); blocking_scope(), held while a thread waits for the peer; and
-// join(), which returns once the I/O driver and every handler have finished.
+// except on the I/O thread itself. The Executor concept: executor/executor.hpp.
 #pragma once
 
 #include <bsonrpc/detail/thread_pool.hpp>
+#include <bsonrpc/executor/executor.hpp>
 #include <bsonrpc/options.hpp>
 
 #include <asio.hpp>
@@ -31,9 +27,6 @@ namespace bsonrpc {
 struct Threads {
   class runtime {
    public:
-    // The Rpc destructor waits for handlers and joins this runtime's threads.
-    static constexpr bool owns_threads = true;
-
     runtime(const asio::any_io_executor& io, const Options& options)
         : pool_(options.max_concurrent_requests),
           notifications_([this](std::function<void()> task) { pool_.post(std::move(task)); }),
@@ -47,7 +40,7 @@ struct Threads {
     }
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
-    ~runtime() { join(); }
+    ~runtime() { join_threads(); }
 
     // Drives the io_context on the connection's own thread until `done()` holds. Other
     // threads may run the same io_context too: the connection's strand keeps it in order.
@@ -77,14 +70,27 @@ struct Threads {
 
     detail::thread_pool::blocking_scope blocking_scope() const { return {}; }
 
-    // Whether the calling thread is this connection's I/O thread (where waiting deadlocks).
-    bool on_io_thread() const noexcept {
-      return driver_.get_id() == std::this_thread::get_id();
+    // Not on the connection's I/O thread, which reads the reply a blocking call waits for.
+    bool may_block() const noexcept { return !on_io_thread(); }
+
+    // After the connection finished: joins its threads, unless called from one of them.
+    void join() {
+      if (!on_own_thread()) join_threads();
     }
 
-    bool on_handler_thread() const noexcept { return pool_.runs_on_this_thread(); }
+    // From the Rpc destructor: waits up to 10 s for the handlers, then joins. Not from one of
+    // this connection's own threads, which cannot join themselves.
+    void release(const std::function<bool(std::chrono::milliseconds)>& wait_finished) {
+      if (on_own_thread()) return;
+      wait_finished(std::chrono::seconds(10));
+      join_threads();
+    }
 
-    void join() {
+   private:
+    bool on_io_thread() const noexcept { return driver_.get_id() == std::this_thread::get_id(); }
+    bool on_own_thread() const noexcept { return on_io_thread() || pool_.runs_on_this_thread(); }
+
+    void join_threads() {
       if (driver_.joinable()) {
         if (on_io_thread()) driver_.detach();
         else driver_.join();
@@ -92,7 +98,6 @@ struct Threads {
       pool_.stop_and_join();
     }
 
-   private:
     asio::io_context* io_context_ = nullptr;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::thread driver_;
@@ -101,5 +106,7 @@ struct Threads {
     bool concurrent_notifications_;
   };
 };
+
+static_assert(executor_static_asserts<Threads>::value);
 
 }  // namespace bsonrpc

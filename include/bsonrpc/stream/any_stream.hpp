@@ -8,6 +8,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <asio/ssl/error.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -17,6 +18,14 @@
 #include <utility>
 
 namespace bsonrpc::detail {
+
+// Whether a read or write failed because the peer went away: an orderly close, a reset, a
+// TLS peer closing its socket without close_notify. Routine for a server, not an error.
+inline bool is_hangup(const std::error_code& ec) noexcept {
+  return ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == asio::ssl::error::stream_truncated;
+}
 
 // Every operation completes on strand(), so a connection's state needs no other lock.
 class any_stream {

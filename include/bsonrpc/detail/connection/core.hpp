@@ -1,0 +1,276 @@
+// bsonrpc/detail/connection/core.hpp: one connection, wired from its parts.
+//
+//               +-----------+   frames   +-------+  request   +----------------+
+//   socket ---> |  reader   | ---------> | route | ---------> | handler_runner | --+
+//               +-----------+            +-------+            +----------------+   | reply
+//                 ^ pauses while           |   | response                          v
+//                 | must_pause()           |   v                              +--------+
+//                 |                        | +------------+  completes         | outbox | ---> socket
+//                 +---- resumes -----------+ | call_table | -------> caller     +--------+
+//                                            +------------+                        ^
+//   caller ---> outgoing: start_call, notify, start_batch, deadlines ---> frames --+
+//
+// A request: socket bytes -> reader (framing) -> route (decode, hooks, classify) -> handler
+// runner (the Executor runs the handler) -> outbox -> socket. A reply to one of our calls:
+// reader -> route -> call_table -> the waiting caller. Each part owns its state and its lock:
+// the reader and the outbox's writes live on the stream's strand; the outbox queue, the call
+// table and the handler count have one mutex each. The connection owns only the closed flag
+// (an atomic, read once per message), the counters and the wiring.
+#pragma once
+
+#include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/connection/call_table.hpp>
+#include <bsonrpc/detail/connection/handler_runner.hpp>
+#include <bsonrpc/detail/connection/outbox.hpp>
+#include <bsonrpc/detail/connection/outgoing.hpp>
+#include <bsonrpc/detail/connection/reader.hpp>
+#include <bsonrpc/detail/route.hpp>
+#include <bsonrpc/dispatcher.hpp>
+#include <bsonrpc/executor/executor.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/options.hpp>
+#include <bsonrpc/stream/any_stream.hpp>
+
+#include <asio.hpp>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace bsonrpc::detail {
+
+inline std::uint64_t next_connection_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+
+template <class Codec, class Framing, class Executor>
+class connection : public std::enable_shared_from_this<connection<Codec, Framing, Executor>> {
+ public:
+  using value_type = typename Codec::value_type;
+  using traits = value_traits<value_type>;
+  using dispatcher_type = bsonrpc::dispatcher<Codec>;
+  using outgoing_type = outgoing_calls<Codec, Framing, connection>;
+
+  connection(std::unique_ptr<any_stream> stream, Options options, std::any client_info)
+      : id_(next_connection_id()),
+        options_(std::move(options)),
+        log_(options_.log, options_.log_filter, id_),
+        client_info_(std::move(client_info)),
+        stream_(std::move(stream)),
+        dispatcher_(options_, log_),
+        outbox_(*this, *stream_, options_.max_pending_outgoing_bytes, log_),
+        reader_(*this, *stream_, options_, log_),
+        outgoing_(*this, calls_, options_),
+        handlers_(*this, stream_->strand().get_inner_executor(), options_) {
+    dispatcher_.set_response_handler(
+        [this](const message_view<value_type>& m) { calls_.complete_from(m, log_); });
+  }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // Starts reading; services must be registered before.
+  void start() {
+    handlers_.start();
+    auto self = this->shared_from_this();
+    asio::dispatch(stream_->strand(), [self] { self->reader_.start(); });
+  }
+
+  dispatcher_type& dispatcher() noexcept { return dispatcher_; }
+  outgoing_type& outgoing() noexcept { return outgoing_; }
+  typename Executor::runtime& runtime() noexcept { return handlers_.runtime(); }
+  const Options& options() const noexcept { return options_; }
+  const logger& log() const noexcept { return log_; }
+  std::uint64_t id() const noexcept { return id_; }
+  const std::any& client_info() const noexcept { return client_info_; }
+  // The executor of the stream (its io_context), where completions are posted by default.
+  asio::any_io_executor io_executor() const { return stream_->strand().get_inner_executor(); }
+  any_stream::strand_type& strand() noexcept { return stream_->strand(); }
+  connection_stats stats() const {
+    return {requests_.load(), notifications_.load(), errors_sent_.load()};
+  }
+
+  // Closes the connection; every pending call fails with connection_closed at once. What was
+  // already queued for sending (say, a notification just before close()) is still written,
+  // for at most the outbox's linger, then the stream shuts down. Any thread.
+  void close() {
+    if (closed_.exchange(true)) return;
+    calls_.close();
+    auto self = this->shared_from_this();
+    asio::post(stream_->strand(), [self] { self->outbox_.shutdown_when_flushed(); });
+  }
+  bool is_closed() const noexcept { return closed_.load(); }
+
+  // Waits until reading has stopped and every handler has finished; false on timeout.
+  bool wait_finished(std::optional<std::chrono::milliseconds> timeout) {
+    return handlers_.wait_finished(timeout);
+  }
+
+  // The Context handed to rpc_ handlers: one per request or notification.
+  class request_context final : public Context {
+   public:
+    explicit request_context(connection& owner) : owner_(owner) {}
+    value call_value(std::string_view method, std::optional<value> params,
+                     timeout_type timeout) override {
+      return owner_.outgoing_.call_neutral(method, params, timeout);
+    }
+    void notify_value(std::string_view method, std::optional<value> params) override {
+      owner_.outgoing_.notify_neutral(method, params);
+    }
+    timeout_type default_timeout() const override { return owner_.options_.default_timeout; }
+    std::int64_t start_call_value(std::string_view method, std::optional<value> params,
+                                  std::function<void(call_outcome<value>)> done) override {
+      return owner_.outgoing_.start_call_neutral(method, params, std::move(done));
+    }
+    void cancel_call(std::int64_t id) override { owner_.outgoing_.cancel(id); }
+    asio::any_io_executor get_executor() override { return owner_.io_executor(); }
+    void abort() override { aborted = true; }
+    void close_after_response() override { close_after = true; }
+    const std::any& client_info() const override { return owner_.client_info_; }
+    std::uint64_t connection_id() const override { return owner_.id_; }
+    connection_stats stats() const override { return owner_.stats(); }
+
+    bool aborted = false;
+    bool close_after = false;
+
+   private:
+    connection& owner_;
+  };
+
+  // --- For the parts (see each part's Owner list). ---
+
+  // Queues a frame; false if the connection is closed.
+  bool send(std::string frame, bool close_when_flushed, bool limited) {
+    return outbox_.send(std::move(frame), close_when_flushed, limited);
+  }
+
+  // Sends a handler's reply (one response or a batch of them).
+  void send_reply(const value_type& reply, bool close_when_flushed) {
+    errors_sent_ += count_errors(reply);
+    std::string frame;
+    try {
+      frame = framed<Framing>([&](std::string& out) { dispatcher_.encode_reply(reply, out); });
+    } catch (const std::exception& e) {
+      // The framing refused what the codec wrote (say, Ndjson given a raw newline): the peer
+      // will never get this reply, so the connection cannot go on.
+      log_(log_level::error, std::string("cannot frame a reply: ") + e.what() + ": closing");
+      close();
+      return;
+    }
+    send(std::move(frame), close_when_flushed, false);
+  }
+
+  // Closes once everything queued so far is written.
+  void close_when_flushed() {
+    if (!send(std::string(), true, false)) close();
+  }
+
+  // The reader pauses while too many requests are in flight or too many bytes unsent.
+  bool must_pause() { return handlers_.saturated() || outbox_.over_limit(); }
+
+  // On the strand.
+  void resume_reading() { reader_.resume(); }
+
+  // Any thread: a reader paused for back-pressure looks again.
+  void wake_reader() {
+    if (!reader_.paused()) return;
+    auto self = this->shared_from_this();
+    asio::post(stream_->strand(), [self] { self->reader_.resume(); });
+  }
+
+  void on_reading_ended() { handlers_.mark_reading_done(); }
+
+  // On the strand, once the stream is shut. A read loop paused for back-pressure has no read
+  // outstanding whose failure would end it, and resume does nothing once closed: it ends
+  // here, or the connection would never count as finished.
+  void on_stream_shut() {
+    reader_.stop();
+    if (reader_.paused()) handlers_.mark_reading_done();
+  }
+
+  // On the strand: acts on one message; false if it did not decode.
+  bool on_message(std::string_view bytes) {
+    auto r = route<Codec>(bytes, decode_limits{options_.max_depth}, dispatcher_.hooks(), id_, log_);
+    switch (r.kind) {
+      case route_kind::refused: send_reply(*r.reply, false); break;
+      case route_kind::answered:
+        ++requests_;
+        send_reply(*r.reply, false);
+        break;
+      case route_kind::dropped: ++notifications_; break;
+      case route_kind::batch: on_batch(std::move(r.doc)); break;
+      case route_kind::response: calls_.complete_from(r.message, log_); break;
+      case route_kind::request:
+        ++requests_;
+        handlers_.run(std::move(r.doc), true, r.received);
+        break;
+      case route_kind::notification:
+        ++notifications_;
+        handlers_.run(std::move(r.doc), false, r.received);
+        break;
+    }
+    return r.decoded;
+  }
+
+ private:
+  // Responses to a batch we sent are routed at once, here on the strand; requests and
+  // notifications run as one handler task. The incoming hooks screen every entry first.
+  void on_batch(std::shared_ptr<value_type> batch) {
+    std::shared_ptr<typename dispatcher_type::batch_screen> screen;
+    if (!dispatcher_.hooks().empty())
+      screen = std::make_shared<typename dispatcher_type::batch_screen>(
+          dispatcher_.screen_batch(*batch, id_));
+    bool has_requests = traits::size(*batch) == 0 || (screen && screen->has_replies);
+    for (std::size_t i = 0; i < traits::size(*batch); ++i) {
+      if (screen && i < screen->entries.size() && screen->entries[i].settled) {
+        if (screen->entries[i].reply) ++requests_;  // answered by a hook
+        else ++notifications_;                      // dropped by a hook
+        continue;
+      }
+      auto m = classify<Codec>(traits::at(*batch, i));
+      if (m.kind == message_kind::response || m.kind == message_kind::error_response) {
+        calls_.complete_from(m, log_);
+        continue;
+      }
+      has_requests = true;
+      if (m.kind == message_kind::request) ++requests_;
+      if (m.kind == message_kind::notification) ++notifications_;
+    }
+    if (has_requests) handlers_.run_batch(std::move(batch), std::move(screen));
+  }
+
+  static std::uint64_t count_errors(const value_type& reply) {
+    if (traits::is_object(reply)) return traits::find(reply, "error") ? 1 : 0;
+    std::uint64_t n = 0;
+    if (traits::is_array(reply))
+      for (std::size_t i = 0; i < traits::size(reply); ++i) n += count_errors(traits::at(reply, i));
+    return n;
+  }
+
+  const std::uint64_t id_;
+  const Options options_;
+  const logger log_;
+  const std::any client_info_;
+  std::unique_ptr<any_stream> stream_;
+  dispatcher_type dispatcher_;
+
+  std::atomic<bool> closed_{false};
+  std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> notifications_{0};
+  std::atomic<std::uint64_t> errors_sent_{0};
+
+  call_table<value_type> calls_;
+  outbox<connection> outbox_;
+  reader<Framing, connection> reader_;
+  outgoing_type outgoing_;
+  handler_runner<Codec, Executor, connection> handlers_;  // last: its threads stop first
+};
+
+}  // namespace bsonrpc::detail

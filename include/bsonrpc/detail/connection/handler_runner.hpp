@@ -1,0 +1,179 @@
+// bsonrpc/detail/connection/handler_runner.hpp: running a connection's handlers.
+//
+// It hands each request, notification or batch to the Executor policy's runtime (request
+// lane: concurrent where the executor allows; notification lane: in arrival order unless
+// Options::concurrent_notification_handling), counts the handlers in flight for
+// back-pressure and for join(), and acts on what a handler asked of its Context once it
+// returns: send its reply, close after it, or abort the connection. One mutex, for the count.
+//
+// Owner (the connection) provides:
+//   std::shared_ptr<Owner> shared_from_this();
+//   bsonrpc::dispatcher<Codec>& dispatcher();
+//   std::uint64_t id() const;  const logger& log() const;
+//   asio::any_io_executor io_executor() const;   where coroutine handlers run
+//   class request_context;    a Context constructible from Owner&, with `aborted` and `close_after`
+//   void send_reply(const value_type&, bool close_when_flushed);
+//   void close_when_flushed();   close once what is queued is written
+//   void close();
+//   void wake_reader();          any thread: a paused reader may continue
+#pragma once
+
+#include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/dispatcher.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/options.hpp>
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace bsonrpc::detail {
+
+template <class Codec, class Executor, class Owner>
+class handler_runner {
+ public:
+  using value_type = typename Codec::value_type;
+  using time_point = std::chrono::steady_clock::time_point;
+  using batch_screen = typename dispatcher<Codec>::batch_screen;
+
+  handler_runner(Owner& owner, const asio::any_io_executor& io, const Options& options)
+      : owner_(owner), max_in_flight_(options.max_pending_requests), runtime_(io, options) {}
+
+  typename Executor::runtime& runtime() noexcept { return runtime_; }
+  const typename Executor::runtime& runtime() const noexcept { return runtime_; }
+
+  // Starts the executor (Threads: the connection's I/O thread, until reading has ended).
+  void start() {
+    auto self = owner_.shared_from_this();
+    runtime_.start([self, this] { return reading_done_.load(); });
+  }
+
+  // Whether as many requests are in flight as Options::max_pending_requests allows.
+  bool saturated() {
+    std::lock_guard lock(mutex_);
+    return in_flight_ >= max_in_flight_;
+  }
+
+  // On the strand: runs the handler of a request or notification. `received`: when it was
+  // read, for the outgoing hooks (unset without hooks).
+  void run(std::shared_ptr<value_type> doc, bool is_request, time_point received) {
+    begin();
+    auto self = owner_.shared_from_this();
+    auto task = [self, this, doc, is_request, received] {
+      auto m = classify<Codec>(*doc);
+      auto& engine = owner_.dispatcher();
+      if (engine.is_coroutine(m)) {
+        start_coroutine(doc, m, received);
+        return;
+      }
+      typename Owner::request_context context(owner_);
+      if (is_request) {
+        value_type reply = engine.run_request(m, context);
+        if (!engine.hooks().empty())
+          engine.hooks().outgoing_reply(reply, m.method, owner_.id(), false, received,
+                                        owner_.log());
+        finish(context, &reply);
+      } else {
+        engine.run_notification(m, context);
+        finish(context, nullptr);
+      }
+    };
+    if (is_request) runtime_.post_request(std::move(task));
+    else runtime_.post_notification(std::move(task));
+  }
+
+  // On the strand: runs a batch's requests and notifications as one task (its responses
+  // were routed already); `screen` is what the incoming hooks made of it, if any.
+  void run_batch(std::shared_ptr<value_type> batch, std::shared_ptr<batch_screen> screen) {
+    begin();
+    auto self = owner_.shared_from_this();
+    runtime_.post_request([self, this, batch, screen] {
+      typename Owner::request_context context(owner_);
+      auto replies = owner_.dispatcher().answer_batch(*batch, context, true, screen.get());
+      finish(context, replies ? &*replies : nullptr);
+    });
+  }
+
+  // Reading has ended for good: the connection finishes once its handlers have.
+  void mark_reading_done() {
+    {
+      std::lock_guard lock(mutex_);
+      reading_done_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  // Waits until reading has ended and every handler has finished; false on timeout.
+  bool wait_finished(std::optional<std::chrono::milliseconds> timeout) {
+    std::unique_lock lock(mutex_);
+    auto finished = [&] { return reading_done_.load() && in_flight_ == 0; };
+    if (!timeout) {
+      changed_.wait(lock, finished);
+      return true;
+    }
+    return changed_.wait_for(lock, *timeout, finished);
+  }
+
+ private:
+  void begin() {
+    std::lock_guard lock(mutex_);
+    ++in_flight_;
+  }
+
+  template <class Context>
+  void finish(Context& context, const value_type* reply) {
+    if (context.aborted) {
+      owner_.log()(log_level::info, "handler aborted the connection");
+      owner_.close();
+    } else if (reply) {
+      owner_.send_reply(*reply, context.close_after);
+    } else if (context.close_after) {
+      owner_.close_when_flushed();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      --in_flight_;
+    }
+    changed_.notify_all();
+    owner_.wake_reader();
+  }
+
+  // A coroutine handler (C++20) runs on the connection's I/O executor and finishes when its
+  // coroutine does.
+  void start_coroutine(const std::shared_ptr<value_type>& doc, const message_view<value_type>& m,
+                       time_point received) {
+    using context_type = typename Owner::request_context;
+    auto context = std::make_shared<context_type>(owner_);
+    auto& engine = owner_.dispatcher();
+    // With hooks, the reply needs the request's method: keep the message it points into.
+    auto hooked = engine.hooks().empty() ? nullptr : doc;
+    auto self = owner_.shared_from_this();
+    engine.start_async(m, context, owner_.io_executor(),
+                       [self, this, context, hooked, method = m.method,
+                        received](std::optional<value_type> reply) {
+                         if (hooked && reply)
+                           owner_.dispatcher().hooks().outgoing_reply(
+                               *reply, method, owner_.id(), false, received, owner_.log());
+                         finish(*context, reply ? &*reply : nullptr);
+                       });
+  }
+
+  Owner& owner_;
+  const std::size_t max_in_flight_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::atomic<bool> reading_done_{false};
+  std::size_t in_flight_ = 0;
+
+  typename Executor::runtime runtime_;  // last: its threads stop before the rest goes
+};
+
+}  // namespace bsonrpc::detail

@@ -1,0 +1,209 @@
+// bsonrpc/detail/connection/outbox.hpp: frames waiting to be written, and the writes.
+//
+// Any thread queues a frame; the strand writes everything queued in one write, straight to
+// the socket when it takes the bytes at once, else through one asynchronous write. A close
+// lets what is queued leave (for at most close_linger) and then shuts the stream down.
+//
+// Owner (the connection) provides, all but the first two called on the strand:
+//   bool is_closed() const;          any thread, lock-free
+//   std::shared_ptr<Owner> shared_from_this();   keeps the connection alive across a write
+//   void close();                    a queued close-after-response, or a failed write
+//   void resume_reading();           the backlog shrank
+//   void on_stream_shut();           the stream is shut: stop the reader's timers
+#pragma once
+
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/framing/framing.hpp>
+#include <bsonrpc/log.hpp>
+#include <bsonrpc/stream/any_stream.hpp>
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace bsonrpc::detail {
+
+// What the read buffer and the framing scratch buffer keep at most while idle.
+inline constexpr std::size_t idle_buffer_limit = 64 * 1024;
+
+// The frame around what `encode` appends to a string: encoded in place when the framing
+// allows it, else encoded into a per-thread scratch buffer and copied into its frame.
+template <class Framing, class Encode>
+std::string framed(Encode&& encode) {
+  std::string out;
+  if constexpr (frames_in_place<Framing>::value) {
+    Framing::begin_frame(out);
+    const std::size_t start = out.size();
+    encode(out);
+    Framing::end_frame(out, start);
+  } else {
+    thread_local std::string scratch;
+    scratch.clear();
+    encode(scratch);
+    Framing::wrap(scratch, out);
+    if (scratch.capacity() > idle_buffer_limit) std::string().swap(scratch);
+  }
+  return out;
+}
+
+template <class Owner>
+class outbox {
+ public:
+  outbox(Owner& owner, any_stream& stream, std::size_t max_pending_bytes, const logger& log)
+      : owner_(owner), stream_(stream), max_pending_bytes_(max_pending_bytes), log_(log) {}
+
+  // Queues framed bytes; false if the connection is closed. A `limited` send (a call or
+  // notification of ours) refuses to grow the queue past max_pending_outgoing_bytes (throws
+  // errc::backpressure); replies are never refused: the reader pauses instead. An empty
+  // `frame` with `close_when_flushed` queues only the close.
+  bool send(std::string frame, bool close_when_flushed = false, bool limited = false) {
+    {
+      std::lock_guard lock(mutex_);
+      if (owner_.is_closed()) return false;
+      if (limited && queue_.size() + frame.size() > max_pending_bytes_ && !queue_.empty())
+        throw error(errc::backpressure, "too much outgoing data queued on this connection");
+      if (queue_.empty()) queue_ = std::move(frame);
+      else queue_.append(frame);
+      if (close_when_flushed) close_when_flushed_ = true;
+      if (writing_) return true;
+      writing_ = true;
+    }
+    // On the strand already (a handler answering inline), the write starts at once.
+    auto self = owner_.shared_from_this();
+    asio::dispatch(stream_.strand(), [self, this] { write_queued(); });
+    return true;
+  }
+
+  // Bytes queued or being written: the reader pauses while they exceed the limit.
+  bool over_limit() {
+    std::lock_guard lock(mutex_);
+    return queue_.size() + writing_buffer_.size() > max_pending_bytes_;
+  }
+
+  // On the strand: shuts the stream down now if nothing is being written, else once the
+  // writes finish or close_linger has passed.
+  void shutdown_when_flushed() {
+    if (stream_closed_) return;
+    bool flushing = false;
+    {
+      std::lock_guard lock(mutex_);
+      flushing = writing_;
+    }
+    if (!flushing) {
+      shutdown_stream();
+      return;
+    }
+    if (linger_) return;
+    linger_ = std::make_unique<asio::steady_timer>(stream_.strand(), close_linger);
+    auto self = owner_.shared_from_this();
+    linger_->async_wait([self, this](std::error_code ec) {
+      if (!ec) shutdown_stream();
+    });
+  }
+
+  // On the strand.
+  bool stream_closed() const noexcept { return stream_closed_; }
+
+ private:
+  static constexpr std::chrono::seconds close_linger{2};
+
+  // On the strand: writes everything queued. After a few rounds of directly written batches
+  // the loop yields, so reads get their turn.
+  void write_queued() {
+    for (int round = 0; round < 16; ++round) {
+      {
+        std::lock_guard lock(mutex_);
+        writing_buffer_.clear();
+        writing_buffer_.swap(queue_);
+        if (writing_buffer_.empty()) {
+          writing_ = false;
+          if (!close_when_flushed_) return;
+        }
+      }
+      if (writing_buffer_.empty()) {  // only a close was queued
+        owner_.close();
+        return;
+      }
+      const std::size_t written = stream_.try_write_some(asio::buffer(writing_buffer_));
+      if (written < writing_buffer_.size()) {
+        write_rest(written);
+        return;
+      }
+      if (!finish_write()) return;
+    }
+    auto self = owner_.shared_from_this();
+    asio::post(stream_.strand(), [self, this] { write_queued(); });
+  }
+
+  void write_rest(std::size_t written) {
+    auto self = owner_.shared_from_this();
+    stream_.async_write(asio::buffer(writing_buffer_) + written,
+                        [self, this](const std::error_code& ec, std::size_t) {
+                          if (!ec) {
+                            if (finish_write()) write_queued();
+                            return;
+                          }
+                          log_(log_level::error, "write failed: " + ec.message());
+                          // Nothing more can be written: no linger, shut down now.
+                          owner_.close();
+                          {
+                            std::lock_guard lock(mutex_);
+                            writing_ = false;
+                          }
+                          shutdown_stream();
+                        });
+  }
+
+  // On the strand, once writing_buffer_ is sent: true if more was queued meanwhile.
+  bool finish_write() {
+    bool more = false;
+    bool close_now = false;
+    {
+      std::lock_guard lock(mutex_);
+      // Sent: no longer pending. over_limit() counts it until cleared, and resume_reading()
+      // below would find the backlog still full.
+      writing_buffer_.clear();
+      more = !queue_.empty();
+      if (!more) {
+        writing_ = false;
+        close_now = close_when_flushed_;
+      }
+    }
+    if (close_now) owner_.close();
+    if (more) return true;
+    if (owner_.is_closed()) shutdown_when_flushed();
+    else owner_.resume_reading();
+    return false;
+  }
+
+  void shutdown_stream() {
+    if (stream_closed_) return;
+    stream_closed_ = true;
+    if (linger_) linger_->cancel();
+    stream_.shutdown();
+    stream_.close();
+    owner_.on_stream_shut();
+  }
+
+  Owner& owner_;
+  any_stream& stream_;
+  const std::size_t max_pending_bytes_;
+  const logger& log_;
+
+  std::mutex mutex_;
+  std::string queue_;
+  std::string writing_buffer_;  // strand only
+  bool writing_ = false;
+  bool close_when_flushed_ = false;
+
+  bool stream_closed_ = false;                  // strand only
+  std::unique_ptr<asio::steady_timer> linger_;  // strand only
+};
+
+}  // namespace bsonrpc::detail

@@ -1,0 +1,290 @@
+// bsonrpc/endpoint.hpp: Rpc<Codec, Framing, Executor>, one RPC endpoint over a connected
+// stream, for any codec. Most programs include <bsonrpc/json_rpc.hpp> (JsonRpc) or
+// <bsonrpc/bson_rpc.hpp> (BsonRpc), or <bsonrpc/rpc.hpp> for both.
+//
+// The library never listens or connects: give it a connected asio::ip::tcp::socket,
+// asio::local::stream_protocol::socket or asio::ssl::stream<tcp::socket> (after the TLS
+// handshake), moved in. Either side may call the other at any time.
+//
+//   asio::io_context io;
+//   asio::ip::tcp::socket socket(io);
+//   socket.connect({asio::ip::make_address("127.0.0.1"), 6000});
+//   bsonrpc::JsonRpc<> rpc(std::move(socket));
+//   std::string swapped = rpc.call<std::string>("swapper", "Hello World!");
+//
+// Rpc is a thin face: the connection (detail/connection/core.hpp) does the work, and its
+// `outgoing` part (detail/connection/outgoing.hpp) every call, batch and timeout.
+#pragma once
+
+#include <bsonrpc/batch.hpp>
+#include <bsonrpc/codec/codec.hpp>
+#include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/async_call.hpp>
+#include <bsonrpc/detail/connection/core.hpp>
+#include <bsonrpc/errors.hpp>
+#include <bsonrpc/executor/event_loop.hpp>
+#include <bsonrpc/executor/executor.hpp>
+#include <bsonrpc/executor/threads.hpp>
+#include <bsonrpc/framing/framing.hpp>
+#include <bsonrpc/options.hpp>
+#include <bsonrpc/service.hpp>
+#include <bsonrpc/stream/any_stream.hpp>
+
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace bsonrpc {
+
+template <class Codec, class Framing, class Executor = Threads>
+class Rpc final : public caller {
+  static_assert(is_framing_v<Framing>, "Rpc: Framing does not model the Framing concept");
+  static_assert(executor_static_asserts<Executor>::value,
+                "Rpc: Executor does not model the Executor concept (executor/executor.hpp)");
+  using connection_type = detail::connection<Codec, Framing, Executor>;
+
+ public:
+  using codec_type = Codec;
+  using framing_type = Framing;
+  using executor_policy = Executor;
+  using executor_type [[deprecated("the Executor policy is executor_policy")]] = Executor;
+  using value_type = typename Codec::value_type;
+  using duration = std::chrono::milliseconds;
+
+  // An endpoint without services of its own: it can call the peer, and answers
+  // Method not found to the peer's requests.
+  template <class Stream>
+  explicit Rpc(Stream stream, Options options = {}, std::any client_info = {})
+      : Rpc(std::move(stream), std::move(options), std::move(client_info), [](auto&) {}) {}
+
+  // An endpoint exposing `services` (registered with BSONRPC_SERVICE), which must outlive it.
+  template <class Stream, class Service, class = std::enable_if_t<is_service_v<Service>>>
+  Rpc(Stream stream, Service& services, Options options = {}, std::any client_info = {})
+      : Rpc(std::move(stream), std::move(options), std::move(client_info),
+            [&](auto& methods) { methods.add_service(services); }) {}
+
+  // As above, sharing ownership of the services object.
+  template <class Stream, class Service, class = std::enable_if_t<is_service_v<Service>>>
+  Rpc(Stream stream, std::shared_ptr<Service> services, Options options = {},
+      std::any client_info = {})
+      : Rpc(std::move(stream), std::move(options), std::move(client_info),
+            [&](auto& methods) { methods.add_service(std::move(services)); }) {}
+
+  Rpc(const Rpc&) = delete;
+  Rpc& operator=(const Rpc&) = delete;
+
+  // Closes the connection and waits for its handlers (Threads: at most 10 s, then joins its
+  // threads). Do not destroy an Rpc from one of its own handlers (close() it instead).
+  ~Rpc() override {
+    if (!connection_) return;
+    connection_->close();
+    connection_->runtime().release(
+        [this](std::chrono::milliseconds limit) { return connection_->wait_finished(limit); });
+  }
+
+  // Calls `method` with positional arguments (or one bsonrpc::named) and waits for the
+  // result as R. Throws the peer's error (rpc_error or its predefined subclass),
+  // timeout_error after Options::default_timeout, or connection_closed.
+  template <class R = value_type, class... Args>
+  R call(std::string_view method, const Args&... args) {
+    return call_for<R>(connection_->options().default_timeout, method, args...);
+  }
+
+  // As call(), waiting at most `timeout` (nullopt: forever).
+  template <class R = value_type, class... Args>
+  R call_for(std::optional<duration> timeout, std::string_view method, const Args&... args) {
+    value_type result = outgoing().call(method, pack(args...), timeout);
+    if constexpr (!std::is_void_v<R>) return detail::convert_result<R>(std::move(result), method);
+  }
+
+  // Sends a notification.
+  template <class... Args>
+  void notify(std::string_view method, const Args&... args) {
+    outgoing().notify(method, pack(args...));
+  }
+
+  // Calls without waiting. With a completion token as the last argument (a callback
+  // void(std::error_code, R), asio::use_future, asio::use_awaitable, ...) the call completes
+  // through it, errors as std::error_code; without one, it returns a std::future<R>. Either
+  // way it fails with errc::timeout after Options::default_timeout.
+  template <class R = value_type, class... Args>
+  auto async_call(std::string_view method, Args&&... args) {
+    if constexpr (sizeof...(Args) > 0) {
+      using last = std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>;
+      if constexpr (detail::is_call_token_v<last, R>) {
+        return async_call_with_token<R>(method,
+                                         std::forward_as_tuple(std::forward<Args>(args)...),
+                                         std::make_index_sequence<sizeof...(Args) - 1>{});
+      } else {
+        return future_call<R>(method, args...);
+      }
+    } else {
+      return future_call<R>(method);
+    }
+  }
+
+  // Sends a notification and completes `token` with void(std::error_code) once it is queued.
+  template <class... Args>
+  auto async_notify(std::string_view method, Args&&... args) {
+    static_assert(sizeof...(Args) > 0, "async_notify: the last argument is the completion token");
+    return async_notify_with_token(method, std::forward_as_tuple(std::forward<Args>(args)...),
+                                   std::make_index_sequence<sizeof...(Args) - 1>{});
+  }
+
+  // As batch_call(), completing `token` with void(std::error_code, std::vector<batch_result>);
+  // errc::timeout after Options::default_timeout.
+  template <class Token>
+  auto async_batch_call(const Batch& batch, Token&& token) {
+    using results = std::vector<batch_result>;
+    auto conn = connection_;
+    return asio::async_initiate<Token, void(std::error_code, results)>(
+        [conn, batch](auto handler) {
+          auto ex = asio::get_associated_executor(handler, conn->io_executor());
+          auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          auto complete = [shared, work](std::error_code ec, results r) {
+            asio::post(work, [h = std::move(*shared), ec, r = std::move(r)]() mutable {
+              h(ec, std::move(r));
+            });
+          };
+          try {
+            conn->outgoing().start_batch(batch, complete, conn->options().default_timeout);
+          } catch (const bsonrpc::error& e) {
+            complete(e.code(), {});
+          }
+        },
+        token);
+  }
+
+  // Sends `batch` as one JSON-RPC batch and waits for every request's outcome, returned in
+  // request order. A batch of notifications returns at once; an empty one is refused.
+  std::vector<batch_result> batch_call(const Batch& batch) {
+    return batch_call(batch, connection_->options().default_timeout);
+  }
+
+  std::vector<batch_result> batch_call(const Batch& batch, std::optional<duration> timeout) {
+    return outgoing().batch_call(batch, timeout);
+  }
+
+  // Closes the connection: pending calls fail with connection_closed at once; handlers in
+  // flight finish, their responses dropped. Safe from any thread, handlers included.
+  void close() { connection_->close(); }
+
+  bool is_closed() const { return connection_->is_closed(); }
+
+  // Waits until the connection has closed (by close() or by the peer) and its handlers have
+  // finished; false if `timeout` passed first.
+  bool join(std::optional<duration> timeout = std::nullopt) {
+    if (!connection_->wait_finished(timeout)) return false;
+    connection_->runtime().join();
+    return true;
+  }
+
+  std::uint64_t connection_id() const noexcept { return connection_->id(); }
+  const std::any& client_info() const noexcept { return connection_->client_info(); }
+  const Options& options() const noexcept { return connection_->options(); }
+
+  // The caller interface (used through peer() and by code written against caller&).
+  value call_value(std::string_view method, std::optional<value> params,
+                   timeout_type timeout) override {
+    return outgoing().call_neutral(method, params, timeout);
+  }
+  void notify_value(std::string_view method, std::optional<value> params) override {
+    outgoing().notify_neutral(method, params);
+  }
+  timeout_type default_timeout() const override { return connection_->options().default_timeout; }
+  std::int64_t start_call_value(std::string_view method, std::optional<value> params,
+                                std::function<void(detail::call_outcome<value>)> done) override {
+    return outgoing().start_call_neutral(method, params, std::move(done));
+  }
+  void cancel_call(std::int64_t id) override { outgoing().cancel(id); }
+  asio::any_io_executor get_executor() override { return connection_->io_executor(); }
+
+ private:
+  using outcome = detail::call_outcome<value_type>;
+
+  template <class Stream, class Register>
+  Rpc(Stream stream, Options options, std::any client_info, Register&& register_services)
+      : connection_(std::make_shared<connection_type>(detail::make_any_stream(std::move(stream)),
+                                                      std::move(options),
+                                                      std::move(client_info))) {
+    register_services(connection_->dispatcher());
+    connection_->start();
+  }
+
+  typename connection_type::outgoing_type& outgoing() const { return connection_->outgoing(); }
+
+  template <class R, class... Args>
+  std::future<R> future_call(std::string_view method, const Args&... args) {
+    auto promise = std::make_shared<std::promise<R>>();
+    auto future = promise->get_future();
+    outgoing().start_call(
+        method, pack(args...),
+        [promise, name = std::string(method)](outcome o) {
+          if (o.error) {
+            promise->set_exception(o.error);
+            return;
+          }
+          try {
+            if constexpr (std::is_void_v<R>) promise->set_value();
+            else promise->set_value(detail::convert_result<R>(std::move(o.result), name));
+          } catch (...) {
+            promise->set_exception(std::current_exception());
+          }
+        },
+        connection_->options().default_timeout);
+    return future;
+  }
+
+  template <class R, class Tuple, std::size_t... I>
+  auto async_call_with_token(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
+    auto conn = connection_;
+    auto start = [conn, name = std::string(method),
+                  params = pack(std::get<I>(all)...)](std::function<void(outcome)> done) mutable {
+      return conn->outgoing().start_call(name, std::move(params), std::move(done),
+                                         conn->options().default_timeout);
+    };
+    auto cancel = [weak = std::weak_ptr<connection_type>(conn)](std::int64_t id) {
+      if (auto c = weak.lock()) c->outgoing().cancel(id);
+    };
+    return detail::async_call<R, outcome>(std::get<sizeof...(I)>(std::forward<Tuple>(all)),
+                                          conn->io_executor(), std::move(start), std::move(cancel));
+  }
+
+  template <class Tuple, std::size_t... I>
+  auto async_notify_with_token(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
+    auto conn = connection_;
+    auto&& token = std::get<sizeof...(I)>(std::forward<Tuple>(all));
+    return asio::async_initiate<std::decay_t<decltype(token)>, void(std::error_code)>(
+        [conn, name = std::string(method), params = pack(std::get<I>(all)...)](auto handler) mutable {
+          std::error_code ec;
+          try {
+            conn->outgoing().notify(name, std::move(params));
+          } catch (const bsonrpc::error& e) {
+            ec = e.code();
+          }
+          auto ex = asio::get_associated_executor(handler, conn->io_executor());
+          asio::post(ex, [h = std::move(handler), ec]() mutable { h(ec); });
+        },
+        token);
+  }
+
+  template <class... Args>
+  static std::optional<value_type> pack(const Args&... args) {
+    return detail::pack_params<value_type>(args...);
+  }
+
+  std::shared_ptr<connection_type> connection_;
+};
+
+}  // namespace bsonrpc
