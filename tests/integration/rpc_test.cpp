@@ -2,6 +2,7 @@
 // and for both codecs over Unix domain sockets and TLS.
 #include <bsonrpc/bsonrpc.hpp>
 
+#include "../support/rpc_pair.hpp"
 #include "../support/socket_pairs.hpp"
 
 #include <catch2/catch.hpp>
@@ -162,37 +163,7 @@ using loop_bson_tls = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::t
 
 // Two connected endpoints, each with its own services.
 template <class Setup>
-struct pair {
-  Services server_services;
-  Services client_services;
-  asio::thread_pool handler_pool{8};
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::thread loop_thread;
-  std::unique_ptr<typename Setup::rpc> server;
-  std::unique_ptr<typename Setup::rpc> client;
-
-  explicit pair(bsonrpc::Options options = {}) {
-    auto [s, c] = Setup::transport::connect(io);
-    if constexpr (Setup::event_loop) {
-      options.handler_runner = [this](std::function<void()> task) {
-        asio::post(handler_pool, std::move(task));
-      };
-      work.emplace(io.get_executor());
-      loop_thread = std::thread([this] { io.run(); });
-    }
-    server = std::make_unique<typename Setup::rpc>(std::move(s), server_services, options);
-    client = std::make_unique<typename Setup::rpc>(std::move(c), client_services, options);
-  }
-
-  ~pair() {
-    client.reset();
-    server.reset();
-    work.reset();
-    if (loop_thread.joinable()) loop_thread.join();
-    handler_pool.join();
-  }
-};
+using pair = bsonrpc::test::rpc_pair<Setup, Services>;
 
 }  // namespace it
 

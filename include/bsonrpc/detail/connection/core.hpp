@@ -14,8 +14,10 @@
 // runner (the Executor runs the handler) -> outbox -> socket. A reply to one of our calls:
 // reader -> route -> call_table -> the waiting caller. Each part owns its state and its lock:
 // the reader and the outbox's writes live on the stream's strand; the outbox queue, the call
-// table and the handler count have one mutex each. The connection owns only the closed flag
-// (an atomic, read once per message), the counters and the wiring.
+// table and the handler runner's wait have one mutex each. What the reader asks before each
+// message (closed? too many requests in flight? too many bytes unsent?) is atomic, so a
+// message takes no lock until the executor runs its handler. The connection owns only the
+// closed flag, the counters and the wiring.
 #pragma once
 
 #include <bsonrpc/context.hpp>

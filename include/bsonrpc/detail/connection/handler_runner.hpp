@@ -4,7 +4,8 @@
 // lane: concurrent where the executor allows; notification lane: in arrival order unless
 // Options::concurrent_notification_handling), counts the handlers in flight for
 // back-pressure and for join(), and acts on what a handler asked of its Context once it
-// returns: send its reply, close after it, or abort the connection. One mutex, for the count.
+// returns: send its reply, close after it, or abort the connection. One mutex, for waiting
+// until the handlers have finished.
 //
 // Owner (the connection) provides:
 //   std::shared_ptr<Owner> shared_from_this();
@@ -56,10 +57,8 @@ class handler_runner {
   }
 
   // Whether as many requests are in flight as Options::max_pending_requests allows.
-  bool saturated() {
-    std::lock_guard lock(mutex_);
-    return in_flight_ >= max_in_flight_;
-  }
+  // Lock-free: the reader asks before every message.
+  bool saturated() const noexcept { return in_flight_.load() >= max_in_flight_; }
 
   // On the strand: runs the handler of a request or notification. `received`: when it was
   // read, for the outgoing hooks (unset without hooks).
@@ -122,10 +121,8 @@ class handler_runner {
   }
 
  private:
-  void begin() {
-    std::lock_guard lock(mutex_);
-    ++in_flight_;
-  }
+  // On the strand, before reading has ended: wait_finished() cannot be satisfied meanwhile.
+  void begin() { ++in_flight_; }
 
   template <class Context>
   void finish(Context& context, const value_type* reply) {
@@ -171,7 +168,7 @@ class handler_runner {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::atomic<bool> reading_done_{false};
-  std::size_t in_flight_ = 0;
+  std::atomic<std::size_t> in_flight_{0};  // decremented under mutex_, for wait_finished()
 
   typename Executor::runtime runtime_;  // last: its threads stop before the rest goes
 };

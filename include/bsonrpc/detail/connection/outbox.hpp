@@ -19,6 +19,7 @@
 
 #include <asio.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -68,6 +69,7 @@ class outbox {
       if (owner_.is_closed()) return false;
       if (limited && queue_.size() + frame.size() > max_pending_bytes_ && !queue_.empty())
         throw error(errc::backpressure, "too much outgoing data queued on this connection");
+      pending_bytes_ += frame.size();
       if (queue_.empty()) queue_ = std::move(frame);
       else queue_.append(frame);
       if (close_when_flushed) close_when_flushed_ = true;
@@ -80,11 +82,9 @@ class outbox {
     return true;
   }
 
-  // Bytes queued or being written: the reader pauses while they exceed the limit.
-  bool over_limit() {
-    std::lock_guard lock(mutex_);
-    return queue_.size() + writing_buffer_.size() > max_pending_bytes_;
-  }
+  // Whether the bytes queued or being written exceed the limit (the reader then pauses).
+  // Lock-free: the reader asks before every message.
+  bool over_limit() const noexcept { return pending_bytes_.load() > max_pending_bytes_; }
 
   // On the strand: shuts the stream down now if nothing is being written, else once the
   // writes finish or close_linger has passed.
@@ -149,7 +149,9 @@ class outbox {
                             if (finish_write()) write_queued();
                             return;
                           }
-                          log_(log_level::error, "write failed: " + ec.message());
+                          // A peer that hung up is routine; an operator acts only on the rest.
+                          log_(is_hangup(ec) ? log_level::debug : log_level::error,
+                               "write failed: " + ec.message());
                           // Nothing more can be written: no linger, shut down now.
                           owner_.close();
                           {
@@ -166,8 +168,9 @@ class outbox {
     bool close_now = false;
     {
       std::lock_guard lock(mutex_);
-      // Sent: no longer pending. over_limit() counts it until cleared, and resume_reading()
+      // Sent: no longer pending. over_limit() counts it until now, and resume_reading()
       // below would find the backlog still full.
+      pending_bytes_ -= writing_buffer_.size();
       writing_buffer_.clear();
       more = !queue_.empty();
       if (!more) {
@@ -201,6 +204,7 @@ class outbox {
   std::string writing_buffer_;  // strand only
   bool writing_ = false;
   bool close_when_flushed_ = false;
+  std::atomic<std::size_t> pending_bytes_{0};  // queue_ and writing_buffer_ together
 
   bool stream_closed_ = false;                  // strand only
   std::unique_ptr<asio::steady_timer> linger_;  // strand only
