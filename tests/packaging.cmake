@@ -125,7 +125,9 @@ set(BSONRPC_COMPILE_FAIL_CASES
   "bad_codec_missing_encode.cpp|Codec: missing `static void encode[(]const value_type&|a codec without encode is rejected, naming encode and its signature"
   "bad_codec_missing_value_type.cpp|Codec: missing `using value_type = |a codec without value_type is rejected, naming value_type"
   "bad_codec_value_traits_not_specialised.cpp|Codec: value_traits<value_type> is not specialised|a codec whose value type has no value_traits is rejected readably"
-  "bad_framing_member_signature.cpp|Framing: `frame_size_hint` is declared but is not|a framing whose optional member has the wrong signature is rejected readably")
+  "bad_framing_member_signature.cpp|Framing: `frame_size_hint` is declared but is not|a framing whose optional member has the wrong signature is rejected readably"
+  "rpc_with_bad_executor.cpp|Executor: runtime lacks `bool may_block[(][)] const`|an Rpc whose executor's runtime lacks may_block is rejected where Rpc is instantiated, naming it"
+  "bad_executor_without_runtime.cpp|Executor: missing the nested `class runtime`|an executor without a runtime is rejected readably")
 set(control_name "compile-fail: the control program, using every macro correctly, compiles")
 add_test(NAME "${control_name}"
          COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" -DSTD=17

@@ -48,9 +48,10 @@ namespace bsonrpc {
 
 template <class Codec, class Framing, class Executor = Threads>
 class Rpc final : public caller {
-  static_assert(is_framing_v<Framing>, "Rpc: Framing does not model the Framing concept");
-  static_assert(executor_static_asserts<Executor>::value,
-                "Rpc: Executor does not model the Executor concept (executor/executor.hpp)");
+  // Each policy's concept, member by member: a missing one fails with one message naming it.
+  static_assert(sizeof(codec_static_asserts<Codec>));
+  static_assert(sizeof(framing_static_asserts<Framing>));
+  static_assert(sizeof(executor_static_asserts<Executor>));
   using connection_type = detail::connection<Codec, Framing, Executor>;
 
  public:

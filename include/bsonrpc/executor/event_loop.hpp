@@ -95,6 +95,6 @@ struct EventLoop {
   };
 };
 
-static_assert(executor_static_asserts<EventLoop>::value);
+static_assert(is_executor_v<EventLoop>);
 
 }  // namespace bsonrpc

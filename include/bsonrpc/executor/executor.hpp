@@ -101,8 +101,8 @@ constexpr bool is_executor() {
 template <class E>
 inline constexpr bool is_executor_v = is_executor<E>();
 
-// Instantiate (e.g. `static_assert(executor_static_asserts<E>::value)`) to check E: each
-// missing member fails with its own message.
+// Instantiate (`static_assert(sizeof(executor_static_asserts<E>))`) to check E: each missing
+// member fails with its own message, and only that one.
 template <class E>
 struct executor_static_asserts {
   using R = typename detail::executor_concept::runtime_of<E>::type;

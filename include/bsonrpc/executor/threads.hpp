@@ -107,6 +107,6 @@ struct Threads {
   };
 };
 
-static_assert(executor_static_asserts<Threads>::value);
+static_assert(is_executor_v<Threads>);
 
 }  // namespace bsonrpc

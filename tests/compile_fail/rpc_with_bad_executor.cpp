@@ -1,7 +1,7 @@
-// Must not compile: an Executor whose runtime lacks may_block(). executor_static_asserts names
-// the missing member with its signature, and no other check fails.
-// Expected first error: "Executor: runtime lacks `bool may_block() const`".
-#include <bsonrpc/executor/executor.hpp>
+// Must not compile: an Rpc whose Executor policy's runtime lacks may_block(). The first error
+// the user reads is the concept's, from where Rpc is instantiated, not one from deep inside
+// the connection.
+#include <bsonrpc/json_rpc.hpp>
 
 #include <chrono>
 #include <functional>
@@ -25,6 +25,7 @@ struct InlineExecutor {
 
 }  // namespace demo
 
-static_assert(sizeof(bsonrpc::executor_static_asserts<demo::InlineExecutor>));
-
-int main() {}
+int main() {
+  asio::io_context io;
+  bsonrpc::JsonRpc<bsonrpc::Rfc7464, demo::InlineExecutor> rpc(asio::ip::tcp::socket{io});
+}
