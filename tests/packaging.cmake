@@ -78,10 +78,8 @@ set(BSONRPC_LAYERING_CASES
   # extended_json.hpp (value <-> nlohmann::json, and user types with to_json/from_json sent as
   # BSON), and so do context.hpp and dispatcher.hpp. Enable once that bridge is split off.
   # "bsonrpc/codec/bson.hpp,${bsonrpc_with_dispatcher}|${bsonrpc_nlohmann_json}|a BSON codec program with the dispatcher, executors, options and hooks does not parse nlohmann/json.hpp"
-  # Not yet: bsonrpc/json_rpc.hpp and bsonrpc/bson_rpc.hpp (Rpc split out of rpc.hpp, which
-  # includes both codecs) are on their way; enable after merging (the second also waits for the
-  # case above).
-  # "bsonrpc/json_rpc.hpp,${bsonrpc_with_dispatcher}|${bsonrpc_libbson}|a JsonRpc program parses no libbson header"
+  "bsonrpc/json_rpc.hpp,bsonrpc/interface.hpp,bsonrpc/batch.hpp,${bsonrpc_with_dispatcher}|${bsonrpc_libbson}|a JsonRpc program parses no libbson header"
+  # Not yet, for the same reason as the BSON codec case above:
   # "bsonrpc/bson_rpc.hpp,${bsonrpc_with_dispatcher}|${bsonrpc_nlohmann_json}|a BsonRpc program does not parse nlohmann/json.hpp"
 )
 # Without json_fwd.hpp (nlohmann before 3.11.2 installed as a single header) hooks.hpp includes
