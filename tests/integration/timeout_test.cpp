@@ -173,6 +173,19 @@ struct pair : bsonrpc::test::rpc_pair<Setup, Services> {
   }
 };
 
+// Under ThreadSanitizer, a std::future that carries an exception from the I/O thread to the
+// test thread draws false reports: libstdc++ (not instrumented) counts exception_ptr references
+// with atomics TSan cannot see. These tests run in the plain and ASan builds; under TSan they
+// say so and end.
+inline bool tsan_cannot_follow_future_exceptions() {
+#if defined(__SANITIZE_THREAD__)
+  WARN("skipped under ThreadSanitizer: a future's exception crosses threads unseen");
+  return true;
+#else
+  return false;
+#endif
+}
+
 }  // namespace timeouts
 
 #define TIMEOUTS_SETUPS timeouts::json_threads, timeouts::json_loop, timeouts::bson_threads
@@ -221,6 +234,7 @@ TEMPLATE_TEST_CASE("timeouts: async_call with a callback completes with errc::ti
 
 TEMPLATE_TEST_CASE("timeouts: async_call with asio::use_future fails with errc::timeout after Options::default_timeout",
                    "[timeout][integration][async]", TIMEOUTS_SETUPS) {
+  if (timeouts::tsan_cannot_follow_future_exceptions()) return;
   timeouts::pair<TestType> p;
   std::future<int> result = p.client->template async_call<int>("stall", asio::use_future);
   CHECK(timeouts::outcome_of(result) == timeouts::timed_out);
@@ -228,6 +242,7 @@ TEMPLATE_TEST_CASE("timeouts: async_call with asio::use_future fails with errc::
 
 TEMPLATE_TEST_CASE("timeouts: the future form of async_call fails with timeout_error after Options::default_timeout",
                    "[timeout][integration][async]", TIMEOUTS_SETUPS) {
+  if (timeouts::tsan_cannot_follow_future_exceptions()) return;
   timeouts::pair<TestType> p;
   std::future<int> result = p.client->template async_call<int>("stall");
   REQUIRE(timeouts::settles(result));
