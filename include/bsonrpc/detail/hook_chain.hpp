@@ -194,14 +194,10 @@ class hook_chain {
       outcome.result = std::move(const_cast<value_type&>(*v.result));
       return outcome;
     }
-    try {
-      if (v.kind != message_kind::error_response)
-        throw internal_error("a message hook left an invalid response");
-      const rpc_error e = error_from_response(*v.error);
-      throw_peer_error(e.code_value(), e.message(), e.data(), e.has_data());
-    } catch (...) {
-      outcome.error = std::current_exception();
-    }
+    if (v.kind == message_kind::error_response)
+      outcome.error = peer_error_ptr(*v.error);
+    else
+      outcome.error = make_error_ptr<internal_error>("a message hook left an invalid response");
     return outcome;
   }
 
