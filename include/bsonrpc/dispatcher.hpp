@@ -141,8 +141,7 @@ class dispatcher {
     try {
       return Codec::decode(bytes, decode_limits{options_.max_depth});
     } catch (const decoding_error& e) {
-      log_(log_level::error, std::string("undecodable message: ") + e.what());
-      value_type reply = error_reply(traits::make_null(), errc::parse_error, "Parse error");
+      value_type reply = detail::parse_error_reply<Codec>(e, log_);
       if (!hooks_.empty())
         hooks_.outgoing_reply(reply, {}, connection, false, std::chrono::steady_clock::now(), log_);
       encode_reply(reply, out);

@@ -52,6 +52,15 @@ typename Codec::value_type invalid_request_reply(const message_view<typename Cod
                            static_cast<int>(errc::invalid_request), "Invalid Request", nullptr);
 }
 
+// The -32700 reply to bytes that do not decode.
+template <class Codec>
+typename Codec::value_type parse_error_reply(const decoding_error& e, const logger& log) {
+  using traits = value_traits<typename Codec::value_type>;
+  log(log_level::error, std::string("undecodable message: ") + e.what());
+  return make_error<Codec>(traits::make_null(), static_cast<int>(errc::parse_error),
+                           "Parse error", nullptr);
+}
+
 template <class Codec>
 routed<typename Codec::value_type> route(std::string_view bytes, decode_limits limits,
                                          const hook_chain<Codec>& hooks,
@@ -71,11 +80,8 @@ routed<typename Codec::value_type> route(std::string_view bytes, decode_limits l
   try {
     r.doc = std::make_shared<V>(Codec::decode(bytes, limits));
   } catch (const decoding_error& e) {
-    log(log_level::error, std::string("undecodable message: ") + e.what());
     r.decoded = false;
-    return answer(make_error<Codec>(traits::make_null(), static_cast<int>(errc::parse_error),
-                                    "Parse error", nullptr),
-                  {});
+    return answer(parse_error_reply<Codec>(e, log), {});
   }
   if constexpr (Codec::supports_batches) {
     if (traits::is_array(*r.doc)) {
