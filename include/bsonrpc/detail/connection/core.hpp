@@ -211,11 +211,11 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       case route_kind::response: calls_.complete_from(r.message, log_); break;
       case route_kind::request:
         ++requests_;
-        handlers_.run(std::move(r.doc), true, r.received);
+        handlers_.run(std::move(r.doc), r.message, true, r.received);
         break;
       case route_kind::notification:
         ++notifications_;
-        handlers_.run(std::move(r.doc), false, r.received);
+        handlers_.run(std::move(r.doc), r.message, false, r.received);
         break;
     }
     return r.decoded;

@@ -60,13 +60,14 @@ class handler_runner {
   // Lock-free: the reader asks before every message.
   bool saturated() const noexcept { return in_flight_.load() >= max_in_flight_; }
 
-  // On the strand: runs the handler of a request or notification. `received`: when it was
+  // On the strand: runs the handler of a request or notification. `m` is `doc` as route()
+  // classified it (it points into `doc`, which the task keeps alive); `received`: when it was
   // read, for the outgoing hooks (unset without hooks).
-  void run(std::shared_ptr<value_type> doc, bool is_request, time_point received) {
+  void run(std::shared_ptr<value_type> doc, const message_view<value_type>& m, bool is_request,
+           time_point received) {
     begin();
     auto self = owner_.shared_from_this();
-    auto task = [self, this, doc, is_request, received] {
-      auto m = classify<Codec>(*doc);
+    auto task = [self, this, doc, m, is_request, received] {
       auto& engine = owner_.dispatcher();
       if (engine.is_coroutine(m)) {
         start_coroutine(doc, m, received);
