@@ -3,6 +3,12 @@
 // Threads start on demand, up to `max_threads` running handlers at once. A handler that
 // blocks waiting for the peer (a call from inside a handler) lends its slot, so a pool of one
 // still makes progress when the peer calls back while a handler waits for it.
+//
+// Besides handlers, the pool runs its connection's reading role (leader/followers): a
+// `lead` task is never counted against max_threads and never waits behind handlers, so a pool
+// whose handlers all block still reads. The leader that reads a request may keep it: it claims
+// a handler slot (try_claim), passes the reading role on to an idle or new thread (lead), and
+// runs the handler itself, then releases the slot (release_claim).
 #pragma once
 
 #include <condition_variable>
@@ -29,11 +35,37 @@ class thread_pool {
     std::unique_lock lock(mutex_);
     if (stopping_) return;
     tasks_.push_back(std::move(task));
-    if (idle_ >= tasks_.size()) {  // enough sleepers for every queued task, woken or not
+    if (idle_ >= tasks_.size() + leads_.size()) {  // a sleeper for each queued task, woken or not
       wake_.notify_one();
-    } else if (threads_.size() - blocked_ < max_threads_) {
+    } else if (threads_.size() < max_threads_ + blocked_ + leading_ + leads_.size()) {
+      // Threads reading, or about to, are not there for handlers.
       threads_.emplace_back([this] { work(); });
     }
+  }
+
+  // Runs `task` on an idle worker, or a new one, at once: not a handler, so neither counted
+  // against max_threads nor queued behind handlers.
+  void lead(std::function<void()> task) {
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    leads_.push_back(std::move(task));
+    if (idle_ >= tasks_.size() + leads_.size()) wake_.notify_one();
+    else threads_.emplace_back([this] { work(); });
+  }
+
+  // Takes a handler slot for a task the calling thread runs itself, if one is free and no
+  // queued handler waits for one; release it with release_claim().
+  bool try_claim() {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !tasks_.empty() || running_ >= max_threads_ + blocked_) return false;
+    ++running_;
+    return true;
+  }
+
+  void release_claim() {
+    std::lock_guard lock(mutex_);
+    --running_;
+    if (!tasks_.empty() && idle_ > 0) wake_.notify_one();
   }
 
   // Marks the calling pool thread as waiting on the peer for the guard's lifetime.
@@ -88,11 +120,23 @@ class thread_pool {
     current() = this;
     std::unique_lock lock(mutex_);
     for (;;) {
-      // Run only while fewer than max_threads are busy and not blocked.
-      while (!stopping_ && (tasks_.empty() || running_ >= max_threads_ + blocked_)) {
+      // Leads first; handlers only while fewer than max_threads are busy and not blocked.
+      while (leads_.empty() &&
+             !stopping_ && (tasks_.empty() || running_ >= max_threads_ + blocked_)) {
         ++idle_;
         wake_.wait(lock);
         --idle_;
+      }
+      if (!leads_.empty()) {
+        auto lead = std::move(leads_.front());
+        leads_.pop_front();
+        ++leading_;
+        lock.unlock();
+        lead();
+        lead = nullptr;
+        lock.lock();
+        --leading_;
+        continue;
       }
       if (tasks_.empty()) return;  // stopping, nothing left
       auto task = std::move(tasks_.front());
@@ -110,11 +154,13 @@ class thread_pool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;
+  std::deque<std::function<void()>> leads_;
   std::vector<std::thread> threads_;
   std::size_t max_threads_;
   std::size_t running_ = 0;
   std::size_t idle_ = 0;
   std::size_t blocked_ = 0;
+  std::size_t leading_ = 0;  // threads in a lead task (reading, or running what they kept)
   bool stopping_ = false;
 };
 

@@ -1,11 +1,18 @@
 // bsonrpc/executor/threads.hpp: Threads, the original library's threading model.
 //
-// Each connection gets one I/O thread that drives the stream's io_context while the
-// connection is open (so a blocking program needs no event loop of its own), and a worker
-// pool on which request handlers run concurrently, up to Options::max_concurrent_requests.
-// Notification handlers run one at a time in arrival order, unless
-// Options::concurrent_notification_handling is set. Blocking calls are allowed anywhere
-// except on the I/O thread itself. The Executor concept: executor/executor.hpp.
+// Each connection gets its own threads: one at a time drives the stream's io_context (reads,
+// and the completions of writes and timers) while the connection is open, so a blocking
+// program needs no event loop of its own; request handlers run concurrently, up to
+// Options::max_concurrent_requests. Notification handlers run one at a time in arrival order,
+// unless Options::concurrent_notification_handling is set. Blocking calls are allowed anywhere
+// except on the thread that is reading at that moment. The Executor concept:
+// executor/executor.hpp.
+//
+// Leader/followers: the thread that reads a request runs its handler itself, and writes the
+// reply, once it has passed the reading role on to an idle (or new) thread of the connection.
+// A request costs no hand-off between threads; the next leader wakes while the handler runs.
+// When every handler slot is taken, requests queue for the pool as before, and the reader
+// keeps reading.
 #pragma once
 
 #include <bsonrpc/detail/thread_pool.hpp>
@@ -19,7 +26,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <utility>
 
 namespace bsonrpc {
@@ -42,21 +48,27 @@ struct Threads {
     runtime& operator=(const runtime&) = delete;
     ~runtime() { join_threads(); }
 
-    // Drives the io_context on the connection's own thread until `done()` holds. Other
-    // threads may run the same io_context too: the connection's strand keeps it in order.
+    // Starts the reading role: a thread of the pool drives the io_context until `done()`
+    // holds, passing the role on whenever it keeps a request for itself. Other threads may run
+    // the same io_context too: the connection's strand keeps it in order.
     void start(std::function<bool()> done) {
       if (!io_context_) return;  // the user's execution context runs the I/O
-      driver_ = std::thread([this, done = std::move(done)] {
-        while (!done() && !io_context_->stopped())
-          io_context_->run_one_for(std::chrono::milliseconds(100));
-        // Completions already due (cancelled timers, the last writes) release the
-        // connection's state now rather than whenever the io_context next runs.
-        if (!io_context_->stopped()) io_context_->poll();
-        work_.reset();
-      });
+      done_ = std::move(done);
+      pool_.lead([this] { lead(); });
     }
 
-    void post_request(std::function<void()> task) { pool_.post(std::move(task)); }
+    // On the strand. On the reading thread, the first request of a read is kept for that
+    // thread if a handler slot is free: it runs once the read's completion returns, while
+    // another thread reads on.
+    void post_request(std::function<void()> task) {
+      leadership* mine = leading();
+      if (mine && mine->owner == this && !mine->kept && pool_.try_claim()) {
+        mine->kept = std::move(task);
+        pool_.lead([this] { lead(); });
+        return;
+      }
+      pool_.post(std::move(task));
+    }
 
     void post_notification(std::function<void()> task) {
       if (concurrent_notifications_) pool_.post(std::move(task));
@@ -70,7 +82,8 @@ struct Threads {
 
     detail::thread_pool::blocking_scope blocking_scope() const { return {}; }
 
-    // Not on the connection's I/O thread, which reads the reply a blocking call waits for.
+    // Not on the thread reading for this connection, which reads the reply a blocking call
+    // waits for.
     bool may_block() const noexcept { return !on_io_thread(); }
 
     // After the connection finished: joins its threads, unless called from one of them.
@@ -87,20 +100,50 @@ struct Threads {
     }
 
    private:
-    bool on_io_thread() const noexcept { return driver_.get_id() == std::this_thread::get_id(); }
-    bool on_own_thread() const noexcept { return on_io_thread() || pool_.runs_on_this_thread(); }
-
-    void join_threads() {
-      if (driver_.joinable()) {
-        if (on_io_thread()) driver_.detach();
-        else driver_.join();
-      }
-      pool_.stop_and_join();
+    // The reading role, as the thread holding it sees it.
+    struct leadership {
+      const runtime* owner = nullptr;
+      std::function<void()> kept;  // the request this thread keeps for itself
+    };
+    static leadership*& leading() noexcept {
+      thread_local leadership* current = nullptr;
+      return current;
     }
+
+    // A pool thread's turn at reading: drives the io_context until reading is done, or until
+    // it keeps a request (post_request), which it then runs in the handler slot it claimed.
+    void lead() {
+      leadership mine{this, {}};
+      leadership* outer = std::exchange(leading(), &mine);
+      while (!mine.kept && !done_() && !io_context_->stopped())
+        io_context_->run_one_for(std::chrono::milliseconds(100));
+      leading() = outer;
+      if (mine.kept) {
+        mine.kept();
+        mine.kept = nullptr;
+        pool_.release_claim();
+        return;
+      }
+      // Reading has ended. Completions already due (cancelled timers, the last writes)
+      // release the connection's state now rather than whenever the io_context next runs.
+      if (finishing_.exchange(true)) return;
+      if (!io_context_->stopped()) io_context_->poll();
+      work_.reset();
+    }
+
+    // Reading for this connection, or about to hand the role on (still on the strand).
+    bool on_io_thread() const noexcept {
+      const leadership* mine = leading();
+      return mine && mine->owner == this;
+    }
+    bool on_own_thread() const noexcept { return pool_.runs_on_this_thread(); }
+
+    void join_threads() { pool_.stop_and_join(); }
 
     asio::io_context* io_context_ = nullptr;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-    std::thread driver_;
+    std::function<bool()> done_;
+    std::atomic<bool> finishing_{false};
     detail::thread_pool pool_;
     detail::serial_lane notifications_;
     bool concurrent_notifications_;
