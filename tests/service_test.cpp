@@ -266,3 +266,53 @@ TEST_CASE("service: integers are range-checked for every width, never wrapped", 
   CHECK(f.result("half", {3}) == 1.5);
   CHECK(f.error_code("half", {"3"}) == -32602);
 }
+
+namespace policy_unit {
+
+struct Worker {
+  int quick(int x) const { return x; }
+  int slow(int x) const { return x; }
+  int ordered(int x) const { return x; }
+  int plain(int x) const { return x; }
+  void note(int) {}
+};
+BSONRPC_SERVICE(Worker,
+  BSONRPC_REQUEST(quick, x).runs(bsonrpc::execution::in_place),
+  BSONRPC_REQUEST(slow, x).runs(bsonrpc::execution::concurrent),
+  BSONRPC_REQUEST(ordered, x).runs(bsonrpc::execution::serial),
+  BSONRPC_REQUEST(plain, x),
+  BSONRPC_NOTIFICATION(note, x).runs(bsonrpc::execution::in_place))
+
+}  // namespace policy_unit
+
+TEST_CASE("service: runs() is stored in the entry and the dispatcher looks it up by message",
+          "[service][execution]") {
+  using bsonrpc::execution;
+  constexpr auto entry = [] {
+    using bsonrpc_self = policy_unit::Worker;
+    return BSONRPC_REQUEST(quick, x).runs(execution::serial);
+  }();
+  STATIC_REQUIRE(entry.policy == execution::serial);
+  STATIC_REQUIRE(entry.name == "quick");
+
+  policy_unit::Worker worker;
+  bsonrpc::dispatcher<bsonrpc::JsonCodec> engine;
+  engine.add_service(worker);
+  auto policy_of = [&](const nlohmann::json& message) {
+    return engine.execution_of(bsonrpc::detail::classify<bsonrpc::JsonCodec>(message));
+  };
+  auto request = [](const char* method) {
+    return nlohmann::json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", {1}}};
+  };
+  CHECK(policy_of(request("quick")) == execution::in_place);
+  CHECK(policy_of(request("slow")) == execution::concurrent);
+  CHECK(policy_of(request("ordered")) == execution::serial);
+  CHECK(policy_of(request("plain")) == execution::standard);
+  CHECK(policy_of(request("no_such_method")) == execution::standard);
+  // Requests and notifications are looked up in their own tables.
+  CHECK(policy_of(request("note")) == execution::standard);
+  CHECK(policy_of({{"jsonrpc", "2.0"}, {"method", "note"}, {"params", {1}}}) ==
+        execution::in_place);
+  CHECK(policy_of({{"jsonrpc", "2.0"}, {"method", "quick"}, {"params", {1}}}) ==
+        execution::standard);
+}

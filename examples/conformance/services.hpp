@@ -149,7 +149,7 @@ class services {
     return arithmetic(a, b, '+', "add");
   }
 
-  // Blocks only this handler's thread; the pool runs the others meanwhile.
+  // Blocks only this handler's thread (it runs concurrent): the others run meanwhile.
   void sleep_ms(std::int64_t ms) {
     auto busy = in_flight_.track();
     if (ms < 0 || ms > 600'000)
@@ -194,10 +194,10 @@ class services {
     return rpc.call_value(method, checked_params(params, "call_back"), rpc.default_timeout());
   }
 
-  // Notifications and requests run on different threads, so a record() that arrived before
-  // this request may still be queued: wait (at most a second, enough for a busy machine)
-  // until as many notifications have been handled as had arrived. Unknown notifications
-  // never reach us, hence the time limit.
+  // record() runs in place, before the next message is read, but a record() inside a batch
+  // runs with the batch, on another thread, and may still be queued: wait (at most a second,
+  // enough for a busy machine) until as many notifications have been handled as had
+  // arrived. Unknown notifications never reach us, hence the time limit.
   std::vector<bsonrpc::any_value> recorded(bsonrpc::Context& rpc) {
     auto busy = in_flight_.track();
     const std::uint64_t arrived = rpc.stats().notifications;
@@ -260,22 +260,26 @@ class services {
   std::vector<bsonrpc::any_value> record_;    // under mutex_
 };
 
+// Where each handler runs (bsonrpc/execution.hpp): the ones that sleep, wait for the peer or
+// wait for notifications are concurrent, so others run meanwhile; the rest answer in place,
+// on the thread that read the request, with no hand-off to a pool.
+using bsonrpc::execution;
 BSONRPC_SERVICE(services,
-                BSONRPC_REQUEST(echo, value),
-                BSONRPC_REQUEST(swapper, txt),
-                BSONRPC_REQUEST(echo_times, txt, n),
-                BSONRPC_REQUEST(add, a, b),
-                BSONRPC_REQUEST(sleep_ms, ms),
-                BSONRPC_REQUEST(fail, code, message, data),
-                BSONRPC_REQUEST(throw_error, message),
-                BSONRPC_RPC_REQUEST(long_process, a, b, c),
-                BSONRPC_RPC_REQUEST(notify_back, method, params),
-                BSONRPC_RPC_REQUEST(call_back, method, params),
-                BSONRPC_RPC_REQUEST(recorded),
-                BSONRPC_RPC_REQUEST(close_after),
-                BSONRPC_RPC_REQUEST(stats),
-                BSONRPC_NOTIFICATION(record, value),
-                BSONRPC_RPC_NOTIFICATION(report_progress, txt))
+                BSONRPC_REQUEST(echo, value).runs(execution::in_place),
+                BSONRPC_REQUEST(swapper, txt).runs(execution::in_place),
+                BSONRPC_REQUEST(echo_times, txt, n).runs(execution::in_place),
+                BSONRPC_REQUEST(add, a, b).runs(execution::in_place),
+                BSONRPC_REQUEST(sleep_ms, ms).runs(execution::concurrent),
+                BSONRPC_REQUEST(fail, code, message, data).runs(execution::in_place),
+                BSONRPC_REQUEST(throw_error, message).runs(execution::in_place),
+                BSONRPC_RPC_REQUEST(long_process, a, b, c).runs(execution::concurrent),
+                BSONRPC_RPC_REQUEST(notify_back, method, params).runs(execution::in_place),
+                BSONRPC_RPC_REQUEST(call_back, method, params).runs(execution::concurrent),
+                BSONRPC_RPC_REQUEST(recorded).runs(execution::concurrent),
+                BSONRPC_RPC_REQUEST(close_after).runs(execution::in_place),
+                BSONRPC_RPC_REQUEST(stats).runs(execution::in_place),
+                BSONRPC_NOTIFICATION(record, value).runs(execution::in_place),
+                BSONRPC_RPC_NOTIFICATION(report_progress, txt).runs(execution::in_place))
 
 // The client side of the original README's scenario: what the server calls back.
 class client_services {

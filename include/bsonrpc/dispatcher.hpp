@@ -12,6 +12,7 @@
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/errors.hpp>
+#include <bsonrpc/execution.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
 #include <bsonrpc/service.hpp>
@@ -180,6 +181,16 @@ class dispatcher {
     } catch (...) {
       return reply_for_failure(id, m.method, std::current_exception());
     }
+  }
+
+  // Where `m`'s handler runs, as its registration declared (.runs(...)); standard for a
+  // method not found, an invalid notification and a coroutine handler.
+  execution execution_of(const message& m) const {
+    if (m.kind != detail::message_kind::request && *m.problem) return execution::standard;
+    const table& methods =
+        m.kind == detail::message_kind::request ? requests_ : notifications_;
+    const entry* handler = find(methods, m.method);
+    return handler ? handler->policy : execution::standard;
   }
 
   // Whether `m` names a coroutine handler (which completes through start_async()).
@@ -385,6 +396,7 @@ class dispatcher {
     std::function<void(std::shared_ptr<Context>, const value_type*, const asio::any_io_executor&,
                        std::function<void(std::exception_ptr, value_type)>)>
         spawn;
+    execution policy = execution::standard;  // never set for a coroutine (spawn)
   };
   using table = std::map<std::string, entry, std::less<>>;
 
@@ -409,6 +421,7 @@ class dispatcher {
       e.invoke = [&service, spec](Context& context, const value_type* params) {
         return detail::invoke_method<value_type>(spec, service, context, params);
       };
+      e.policy = spec.policy;
     }
     if (!methods.emplace(std::string(spec.name), std::move(e)).second)
       throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));

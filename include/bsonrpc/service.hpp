@@ -12,10 +12,16 @@
 //
 // Each entry names a public member and its parameters, so calls by name work. The RPC_ forms
 // pass the member a bsonrpc::Context& first (the original's @rpc_request/@rpc_notification).
+// An entry may say where its handler runs (bsonrpc/execution.hpp), else the Executor decides:
+//
+//     BSONRPC_REQUEST(add, a, b).runs(bsonrpc::execution::in_place),
+//     BSONRPC_RPC_REQUEST(long_process, a, b, c).runs(bsonrpc::execution::concurrent)
+//
 // Write BSONRPC_SERVICE at namespace scope, in the class's own namespace (it is found by ADL).
 #pragma once
 
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/execution.hpp>
 
 #include <array>
 #include <cstddef>
@@ -98,6 +104,14 @@ struct method_spec {
   MemFn member;
   method_kind kind;
   bool takes_context;
+  execution policy = execution::standard;
+
+  // This entry, running its handler where `where` says.
+  constexpr method_spec runs(execution where) const {
+    method_spec out = *this;
+    out.policy = where;
+    return out;
+  }
 };
 
 template <class Args>

@@ -88,6 +88,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   dispatcher_type& dispatcher() noexcept { return dispatcher_; }
   outgoing_type& outgoing() noexcept { return outgoing_; }
   typename Executor::runtime& runtime() noexcept { return handlers_.runtime(); }
+  // Whether a blocking call may wait on the calling thread (not in an in_place handler, nor
+  // where the Executor refuses).
+  bool may_block() const { return handlers_.may_block(); }
   const Options& options() const noexcept { return options_; }
   const logger& log() const noexcept { return log_; }
   std::uint64_t id() const noexcept { return id_; }

@@ -1,11 +1,14 @@
 // bsonrpc/detail/connection/handler_runner.hpp: running a connection's handlers.
 //
-// It hands each request, notification or batch to the Executor policy's runtime (request
-// lane: concurrent where the executor allows; notification lane: in arrival order unless
-// Options::concurrent_notification_handling), counts the handlers in flight for
-// back-pressure and for join(), and acts on what a handler asked of its Context once it
-// returns: send its reply, close after it, or abort the connection. One mutex, for waiting
-// until the handlers have finished.
+// It runs each request or notification where its method's execution policy says
+// (bsonrpc/execution.hpp). standard hands it to the Executor policy's runtime (request lane:
+// concurrent where the executor allows; notification lane: in arrival order unless
+// Options::concurrent_notification_handling); in_place runs it here on the strand, before the
+// next message is read; concurrent takes the request lane, a notification too; serial takes
+// the connection's serial lane, which feeds the request lane. A batch is one task on the
+// request lane. It counts the handlers in flight for back-pressure and for join(), and acts on
+// what a handler asked of its Context once it returns: send its reply, close after it, or
+// abort the connection. One mutex, for waiting until the handlers have finished.
 //
 // Owner (the connection) provides:
 //   std::shared_ptr<Owner> shared_from_this();
@@ -20,7 +23,9 @@
 #pragma once
 
 #include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/detail/thread_pool.hpp>
 #include <bsonrpc/dispatcher.hpp>
+#include <bsonrpc/execution.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
 
@@ -30,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,28 +72,38 @@ class handler_runner {
   void run(std::shared_ptr<value_type> doc, const message_view<value_type>& m, bool is_request,
            time_point received) {
     begin();
+    const execution where = owner_.dispatcher().execution_of(m);
+    if (where == execution::in_place) {
+      // The reader's loop is below us: finish() finds it running, not paused, so waking it
+      // does nothing, and the loop asks must_pause() afresh before the next message.
+      struct scope {
+        const handler_runner* outer;
+        ~scope() { in_place_here() = outer; }
+      } restore{std::exchange(in_place_here(), this)};
+      handle(doc, m, is_request, received);
+      return;
+    }
     auto self = owner_.shared_from_this();
-    auto task = [self, this, doc, m, is_request, received] {
-      auto& engine = owner_.dispatcher();
-      if (engine.is_coroutine(m)) {
-        start_coroutine(doc, m, received);
-        return;
-      }
-      typename Owner::request_context context(owner_);
-      if (is_request) {
-        value_type reply = engine.run_request(m, context);
-        if (!engine.hooks().empty())
-          engine.hooks().outgoing_reply(reply, m.method, owner_.id(), false, received,
-                                        owner_.log());
-        finish(context, &reply);
-      } else {
-        engine.run_notification(m, context);
-        finish(context, nullptr);
-      }
+    auto task = [self, this, doc = std::move(doc), m, is_request, received] {
+      handle(doc, m, is_request, received);
     };
+    switch (where) {
+      case execution::concurrent: runtime_.post_request(std::move(task)); return;
+      case execution::serial:
+        if (!serial_)
+          serial_.emplace([this](std::function<void()> t) { runtime_.post_request(std::move(t)); });
+        serial_->post(std::move(task));
+        return;
+      case execution::in_place:
+      case execution::standard: break;
+    }
     if (is_request) runtime_.post_request(std::move(task));
     else runtime_.post_notification(std::move(task));
   }
+
+  // Whether a blocking call may wait on the calling thread: not in an in_place handler, which
+  // holds the strand that must read the reply, nor where the Executor says no.
+  bool may_block() const { return in_place_here() != this && runtime_.may_block(); }
 
   // On the strand: runs a batch's requests and notifications as one task (its responses
   // were routed already); `screen` is what the incoming hooks made of it, if any.
@@ -124,6 +140,33 @@ class handler_runner {
  private:
   // On the strand, before reading has ended: wait_finished() cannot be satisfied meanwhile.
   void begin() { ++in_flight_; }
+
+  // Runs the handler of a request or notification (run()'s task) and acts on its outcome.
+  void handle(const std::shared_ptr<value_type>& doc, const message_view<value_type>& m,
+              bool is_request, time_point received) {
+    auto& engine = owner_.dispatcher();
+    if (engine.is_coroutine(m)) {
+      start_coroutine(doc, m, received);
+      return;
+    }
+    typename Owner::request_context context(owner_);
+    if (is_request) {
+      value_type reply = engine.run_request(m, context);
+      if (!engine.hooks().empty())
+        engine.hooks().outgoing_reply(reply, m.method, owner_.id(), false, received,
+                                      owner_.log());
+      finish(context, &reply);
+    } else {
+      engine.run_notification(m, context);
+      finish(context, nullptr);
+    }
+  }
+
+  // The runner whose in_place handler runs on this thread, if any.
+  static const handler_runner*& in_place_here() noexcept {
+    thread_local const handler_runner* current = nullptr;
+    return current;
+  }
 
   template <class Context>
   void finish(Context& context, const value_type* reply) {
@@ -170,6 +213,7 @@ class handler_runner {
   std::condition_variable changed_;
   std::atomic<bool> reading_done_{false};
   std::atomic<std::size_t> in_flight_{0};  // decremented under mutex_, for wait_finished()
+  std::optional<serial_lane> serial_;       // made on the strand by the first serial handler
 
   typename Executor::runtime runtime_;  // last: its threads stop before the rest goes
 };

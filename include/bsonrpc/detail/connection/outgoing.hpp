@@ -12,8 +12,9 @@
 //   bool send(std::string frame, bool close_when_flushed, bool limited);
 //   bsonrpc::dispatcher<Codec>& dispatcher();   its hooks screen what we send
 //   std::uint64_t id() const;  const logger& log() const;
-//   typename Executor::runtime& runtime();      may_block(), blocking_scope(),
+//   typename Executor::runtime& runtime();      blocking_scope(),
 //                                              wait_for_notification_handlers()
+//   bool may_block() const;                     whether a blocking call may wait here
 //   any_stream::strand_type& strand();
 #pragma once
 
@@ -223,7 +224,7 @@ class outgoing_calls {
   }
 
   void refuse_blocking_on_io_thread(const char* what) {
-    if (!owner_.runtime().may_block())
+    if (!owner_.may_block())
       throw error(errc::internal_error,
                   std::string("a blocking ") + what + " on the I/O thread would deadlock");
   }

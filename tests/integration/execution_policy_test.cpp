@@ -1,0 +1,237 @@
+// Execution policies declared at registration (bsonrpc/execution.hpp), over real sockets, for
+// both executors: where each policy runs a handler, and what it allows or guarantees there.
+#include <bsonrpc/bsonrpc.hpp>
+
+#include "../support/rpc_pair.hpp"
+#include "../support/socket_pairs.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace policy_it {
+
+// Whether the calling thread runs the connection's io_context, where messages are read.
+inline bool on_io_thread(bsonrpc::Context& rpc) {
+  const auto ex = rpc.get_executor();
+  const auto* io = ex.target<asio::io_context::executor_type>();
+  return io && io->running_in_this_thread();
+}
+
+struct Services {
+  bool in_place_on_io(bsonrpc::Context& rpc) { return on_io_thread(rpc); }
+  bool standard_on_io(bsonrpc::Context& rpc) { return on_io_thread(rpc); }
+  bool concurrent_on_io(bsonrpc::Context& rpc) { return on_io_thread(rpc); }
+  std::string in_place_calls_back(bsonrpc::Context& rpc) {
+    return rpc.call<std::string>("swapper", "abc");
+  }
+  std::string swapper(const std::string& txt) const { return {txt.rbegin(), txt.rend()}; }
+
+  // Returns whether `n` handlers met here within 10 s: they ran at the same time.
+  bool meet(int n) { return meet_impl(n); }
+  bool meet_standard(int n) { return meet_impl(n); }
+  void meet_note(int n) { note_result(meet_impl(n) ? "met" : "alone"); }
+
+  // Records its step, and whether another serial handler ran meanwhile.
+  int step(int i) {
+    enter_serial();
+    std::this_thread::sleep_for(5ms);
+    leave_serial(i);
+    return i;
+  }
+  void step_note(int i) {
+    enter_serial();
+    std::this_thread::sleep_for(5ms);
+    leave_serial(i);
+  }
+
+  void in_place_note(bsonrpc::Context& rpc) { note_result(on_io_thread(rpc) ? "io" : "elsewhere"); }
+
+  // Waits until `count` notification results arrived (at most 10 s).
+  std::vector<std::string> wait_notes(std::size_t count) {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, 10s, [&] { return notes.size() >= count; });
+    return notes;
+  }
+  std::vector<int> wait_steps(std::size_t count) {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, 10s, [&] { return steps.size() >= count; });
+    return steps;
+  }
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  int inside = 0;
+  int serial_running = 0;
+  bool serial_overlapped = false;
+  std::vector<int> steps;
+  std::vector<std::string> notes;
+
+ private:
+  bool meet_impl(int n) {
+    std::unique_lock lock(mutex);
+    ++inside;
+    changed.notify_all();
+    return changed.wait_for(lock, 10s, [&] { return inside >= n; });
+  }
+  void note_result(std::string what) {
+    std::lock_guard lock(mutex);
+    notes.push_back(std::move(what));
+    changed.notify_all();
+  }
+  void enter_serial() {
+    std::lock_guard lock(mutex);
+    if (++serial_running > 1) serial_overlapped = true;
+  }
+  void leave_serial(int i) {
+    std::lock_guard lock(mutex);
+    --serial_running;
+    steps.push_back(i);
+    changed.notify_all();
+  }
+};
+
+using bsonrpc::execution;
+BSONRPC_SERVICE(Services,
+  BSONRPC_RPC_REQUEST(in_place_on_io).runs(execution::in_place),
+  BSONRPC_RPC_REQUEST(standard_on_io),
+  BSONRPC_RPC_REQUEST(concurrent_on_io).runs(execution::concurrent),
+  BSONRPC_RPC_REQUEST(in_place_calls_back).runs(execution::in_place),
+  BSONRPC_REQUEST(swapper, txt),
+  BSONRPC_REQUEST(meet, n).runs(execution::concurrent),
+  BSONRPC_REQUEST(meet_standard, n),
+  BSONRPC_NOTIFICATION(meet_note, n).runs(execution::concurrent),
+  BSONRPC_REQUEST(step, i).runs(execution::serial),
+  BSONRPC_NOTIFICATION(step_note, i).runs(execution::serial),
+  BSONRPC_RPC_NOTIFICATION(in_place_note).runs(execution::in_place))
+
+template <class Codec, class Framing, class Executor>
+struct setup {
+  using rpc = bsonrpc::Rpc<Codec, Framing, Executor>;
+  using transport = bsonrpc::test::tcp_transport;
+  static constexpr bool event_loop = std::is_same_v<Executor, bsonrpc::EventLoop>;
+};
+using threads_json = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
+using threads_bson = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::Threads>;
+// EventLoop as rpc_pair sets it up: one thread runs the io_context, a pool is the runner.
+using loop_json = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::EventLoop>;
+using loop_bson = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::EventLoop>;
+
+template <class Setup>
+using pair = bsonrpc::test::rpc_pair<Setup, Services>;
+
+inline bsonrpc::Options with_pool(std::size_t threads) {
+  bsonrpc::Options options;
+  options.max_concurrent_requests = threads;
+  return options;
+}
+
+}  // namespace policy_it
+
+#define POLICY_SETUPS \
+  policy_it::threads_json, policy_it::threads_bson, policy_it::loop_json, policy_it::loop_bson
+
+TEMPLATE_TEST_CASE("execution policy: in_place runs on the thread that read the message, standard and concurrent do not",
+                   "[execution][integration]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p;
+  CHECK(p.client->template call<bool>("in_place_on_io"));
+  CHECK_FALSE(p.client->template call<bool>("standard_on_io"));
+  CHECK_FALSE(p.client->template call<bool>("concurrent_on_io"));
+}
+
+TEMPLATE_TEST_CASE("execution policy: a blocking call from an in_place handler is refused, not deadlocked",
+                   "[execution][integration][errors]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p;
+  try {
+    p.client->template call<std::string>("in_place_calls_back");
+    FAIL("no exception");
+  } catch (const bsonrpc::server_error& e) {
+    CHECK_THAT(e.data().get<std::string>(), Catch::Contains("would deadlock"));
+  }
+  // The connection goes on.
+  CHECK(p.client->template call<std::string>("swapper", "abc") == "cba");
+}
+
+TEMPLATE_TEST_CASE("execution policy: concurrent requests overlap on one connection",
+                   "[execution][integration]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p(policy_it::with_pool(4));
+  auto first = p.client->template async_call<bool>("meet", 2);
+  auto second = p.client->template async_call<bool>("meet", 2);
+  CHECK(first.get());
+  CHECK(second.get());
+}
+
+TEMPLATE_TEST_CASE("execution policy: concurrent notifications overlap on one connection",
+                   "[execution][integration]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p(policy_it::with_pool(4));
+  p.client->notify("meet_note", 2);
+  p.client->notify("meet_note", 2);
+  CHECK(p.server_services.wait_notes(2) == std::vector<std::string>{"met", "met"});
+}
+
+TEMPLATE_TEST_CASE("execution policy: serial handlers never overlap and run in arrival order, requests and notifications alike",
+                   "[execution][integration][order]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p(policy_it::with_pool(8));
+  std::vector<std::future<int>> replies;
+  for (int i = 0; i < 12; ++i) {
+    if (i % 3 == 2) p.client->notify("step_note", i);
+    else replies.push_back(p.client->template async_call<int>("step", i));
+  }
+  for (auto& r : replies) CHECK(r.get() >= 0);
+  std::vector<int> expected;
+  for (int i = 0; i < 12; ++i) expected.push_back(i);
+  CHECK(p.server_services.wait_steps(12) == expected);
+  std::lock_guard lock(p.server_services.mutex);
+  CHECK_FALSE(p.server_services.serial_overlapped);
+}
+
+TEMPLATE_TEST_CASE("execution policy: standard requests still run concurrently where the executor allows",
+                   "[execution][integration]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p(policy_it::with_pool(4));
+  auto first = p.client->template async_call<bool>("meet_standard", 2);
+  auto second = p.client->template async_call<bool>("meet_standard", 2);
+  CHECK(first.get());
+  CHECK(second.get());
+}
+
+TEMPLATE_TEST_CASE("execution policy: an in_place notification runs on the thread that read it",
+                   "[execution][integration]", POLICY_SETUPS) {
+  policy_it::pair<TestType> p;
+  p.client->notify("in_place_note");
+  CHECK(p.server_services.wait_notes(1) == std::vector<std::string>{"io"});
+}
+
+TEST_CASE("execution policy: on an event loop without a handler_runner, every policy runs on the loop",
+          "[execution][integration][event_loop]") {
+  using rpc = bsonrpc::Rpc<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::EventLoop>;
+  asio::io_context io;
+  auto [s, c] = bsonrpc::test::tcp_transport::connect(io);
+  policy_it::Services server_services, client_services;
+  rpc server(std::move(s), server_services);
+  rpc client(std::move(c), client_services);
+  std::vector<bool> on_loop;
+  int answered = 0;
+  for (const char* method : {"in_place_on_io", "standard_on_io", "concurrent_on_io"}) {
+    client.async_call<bool>(method, [&](std::error_code ec, bool here) {
+      CHECK_FALSE(ec);
+      on_loop.push_back(here);
+      if (++answered == 3) {
+        client.close();
+        server.close();
+      }
+    });
+  }
+  io.run_for(10s);
+  CHECK(on_loop == std::vector<bool>{true, true, true});
+}
