@@ -1,14 +1,14 @@
-// Benchmark (not a test): the performance goals of issue 6, measured in one run.
+// Benchmark (not a test): the performance goals of issues 6 and 14, measured in one run.
 //
 //   bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]
 //               [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]
-//               [--kind bsonrpc,raw,nlohmann] [--repetitions N] [--seconds S]
-//               [--idle-connections N] [--no-memory]
-//       Starts one server process per row (this program in --serve mode), measures every
-//       workload of workloads.hpp against it from this process, repetitions interleaved
-//       across rows so that drifting load affects every row alike, and prints median calls/s
-//       with the spread of the repetitions, the server's memory per idle connection, and each
-//       goal as a ratio between rows.
+//               [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]
+//               [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]
+//       Starts one server process per row (this program in --serve mode, or bsonrpc-server),
+//       measures every workload of workloads.hpp against it from this process, repetitions
+//       interleaved across rows so that drifting load affects every row alike, and prints
+//       median calls/s with the spread of the repetitions, the server's memory per idle
+//       connection, and each goal as a ratio between rows.
 //   bench_calls --serve HOST:PORT [--kind K] [--framing F] [--executor E]
 //       Only the server of one row (port 0: any), for a client elsewhere. Prints
 //       "listening on HOST:PORT" and serves until killed.
@@ -19,7 +19,12 @@
 //       to put under a profiler (valgrind --tool=callgrind).
 //
 // Rows: `raw` and `nlohmann` are the ping-pong baselines of baseline.hpp, `bsonrpc` the
-// library with the executor named on both sides. Filters take comma-separated lists.
+// library's echo server of rpc_endpoints.hpp with the executor named on both sides, and
+// `bsonrpc-server` the shipped example program (examples/bsonrpc-server.cpp) run with the row's
+// codec, framing and executor, measured by the same bsonrpc client as the `bsonrpc` rows, with
+// the row's executor. Its path is compiled in when the examples are built (CMake sets
+// BSONRPC_BENCH_SERVER_BINARY; tests/bench/run.sh builds it) or given by --server-binary;
+// without one, its rows are skipped with a note. Filters take comma-separated lists.
 #include "baseline.hpp"
 #include "child_process.hpp"
 #include "configs.hpp"
@@ -30,6 +35,9 @@
 
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <chrono>
@@ -53,11 +61,17 @@ namespace {
 using namespace bench;
 using std::chrono::milliseconds;
 
+#ifdef BSONRPC_BENCH_SERVER_BINARY
+constexpr const char* shipped_server_binary = BSONRPC_BENCH_SERVER_BINARY;
+#else
+constexpr const char* shipped_server_binary = "";
+#endif
+
 constexpr const char* usage =
     "usage: bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]\n"
     "                   [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]\n"
-    "                   [--kind bsonrpc,raw,nlohmann] [--repetitions N] [--seconds S]\n"
-    "                   [--idle-connections N] [--no-memory]\n"
+    "                   [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]\n"
+    "                   [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]\n"
     "       bench_calls --serve HOST:PORT [--kind K] [--framing F] [--executor E]\n"
     "       bench_calls --connect HOST:PORT [--framing F] [--executor E] [--workload ...]\n"
     "       bench_calls --in-process --calls N [--workload W] [--kind K] [--framing F]"
@@ -78,6 +92,7 @@ struct settings {
   bool measure_memory = true;
   std::size_t idle_connections = 10'000;  // EventLoop; Threads gets a tenth (a thread each)
   std::uint64_t calls = 20'000;           // --in-process
+  std::string server_binary = shipped_server_binary;  // bsonrpc-server rows; empty: none
 };
 
 std::vector<std::string_view> split(std::string_view list) {
@@ -116,7 +131,9 @@ settings parse_command_line(int argc, char** argv) {
                          [&](const workload& known) { return known.name == w; }))
           throw std::invalid_argument("unknown workload '" + std::string(w) + "'");
     } else if (flag == "--kind") {
-      s.kinds = parse_list(value(), {kind::rpc, kind::raw, kind::nlohmann});
+      s.kinds = parse_list(value(), {kind::rpc, kind::server, kind::raw, kind::nlohmann});
+    } else if (flag == "--server-binary") {
+      s.server_binary = value();
     } else if (flag == "--codec") {
       s.codec = parse(value(), {codec::json, codec::bson});
     } else if (flag == "--framing") {
@@ -157,9 +174,9 @@ std::vector<config> selected_rows(const settings& s) {
       framing::rfc7464, framing::netstring, framing::frameless, framing::bson});
   if (single && !s.framings)
     framings = {s.codec == codec::bson ? framing::bson : framing::rfc7464};
-  const auto kinds =
-      s.kinds.value_or(single ? std::vector<kind>{kind::rpc}
-                              : std::vector<kind>{kind::raw, kind::nlohmann, kind::rpc});
+  const auto kinds = s.kinds.value_or(
+      single ? std::vector<kind>{kind::rpc}
+             : std::vector<kind>{kind::raw, kind::nlohmann, kind::rpc, kind::server});
   const auto executors =
       s.executors.value_or(single ? std::vector<executor>{executor::threads}
                                   : std::vector<executor>{executor::threads, executor::asio});
@@ -167,7 +184,7 @@ std::vector<config> selected_rows(const settings& s) {
   for (framing f : framings) {
     if (s.codec && codec_of(f) != *s.codec) continue;
     for (kind k : kinds) {
-      if (k != kind::rpc) rows.push_back({k, f});
+      if (k != kind::rpc && k != kind::server) rows.push_back({k, f});
       else
         for (executor e : executors) rows.push_back({k, f, e});
     }
@@ -190,9 +207,12 @@ asio::ip::tcp::endpoint parse_endpoint(const std::string& address) {
           static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))};
 }
 
-// Calls fn(server) with the server of row `c` listening on `where`.
+// Calls fn(server) with the server of row `c` listening on `where`; not for bsonrpc-server
+// rows, whose server is that program.
 template <class F>
 void with_server(const config& c, const tcp::endpoint& where, F&& fn) {
+  if (c.kind == kind::server)
+    throw std::invalid_argument("bsonrpc-server rows are served by bsonrpc-server itself");
   if (c.kind == kind::rpc) {
     with_rpc_type(c, [&](auto rpc) {
       echo_server<typename decltype(rpc)::type> server(where);
@@ -206,11 +226,12 @@ void with_server(const config& c, const tcp::endpoint& where, F&& fn) {
   }
 }
 
-// Returns fn(client) with a client of row `c` holding `connections` connections to `server`.
+// Returns fn(client) with a client of row `c` holding `connections` connections to `server`:
+// for bsonrpc and bsonrpc-server rows alike, bsonrpc's client with the row's executor.
 template <class F>
 decltype(auto) with_client(const config& c, const tcp::endpoint& server, std::size_t connections,
                            F&& fn) {
-  if (c.kind == kind::rpc) {
+  if (c.is_bsonrpc()) {
     return with_rpc_type(c, [&](auto rpc) {
       rpc_client<typename decltype(rpc)::type> client(server, connections);
       return fn(client);
@@ -236,16 +257,39 @@ void make_calls(const config& c, const tcp::endpoint& server, std::uint64_t call
   });
 }
 
-std::vector<std::string> serve_arguments(const config& c) {
-  return {"--serve", "127.0.0.1:0", "--kind", std::string(to_string(c.kind)), "--framing",
-          std::string(to_string(c.framing)), "--executor", std::string(to_string(c.executor))};
-}
-
 std::string own_path() {
   char path[4096];
   const auto n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0) throw std::runtime_error("cannot find this program's path");
   return std::string(path, static_cast<std::size_t>(n));
+}
+
+// Why bsonrpc-server rows cannot run, or empty when the binary is there.
+std::string missing_server_binary(const settings& s) {
+  if (s.server_binary.empty())
+    return "no bsonrpc-server binary (build with -DBSONRPC_BUILD_EXAMPLES=ON, or give "
+           "--server-binary PATH)";
+  if (::access(s.server_binary.c_str(), X_OK) != 0)
+    return s.server_binary + ": " + std::strerror(errno);
+  return {};
+}
+
+// The server process of row `c`: this program in --serve mode, or bsonrpc-server with the
+// row's codec, framing and executor (BSON carries its own framing: no --framing then).
+std::unique_ptr<child_server> start_server(const config& c, const settings& s) {
+  const std::string executor(to_string(c.executor));
+  if (c.kind == kind::server) {
+    std::vector<std::string> arguments{"--listen", "127.0.0.1:0", "--executor", executor,
+                                       "--codec", std::string(to_string(codec_of(c.framing)))};
+    if (c.framing != framing::bson)
+      arguments.insert(arguments.end(), {"--framing", std::string(to_string(c.framing))});
+    return std::make_unique<child_server>(s.server_binary, arguments);
+  }
+  return std::make_unique<child_server>(
+      own_path(), std::vector<std::string>{"--serve", "127.0.0.1:0", "--kind",
+                                           std::string(to_string(c.kind)), "--framing",
+                                           std::string(to_string(c.framing)), "--executor",
+                                           executor});
 }
 
 struct memory_use {
@@ -256,8 +300,9 @@ struct memory_use {
 
 // The server's resident set growth per idle connection: a fresh server warmed up by one
 // connection, then `connections` plain sockets that send nothing.
-memory_use measure_idle_memory(const config& c, std::size_t connections) {
-  child_server server(own_path(), serve_arguments(c));
+memory_use measure_idle_memory(const config& c, std::size_t connections, const settings& s) {
+  const auto started = start_server(c, s);
+  const child_server& server = *started;
   make_calls(c, server.endpoint(), 100);
   std::this_thread::sleep_for(milliseconds(200));
   const long before = resident_kib(server.pid());
@@ -324,17 +369,20 @@ std::string load_average() {
   return one + " " + five;
 }
 
+// Wide enough for "bsonrpc-server json/frameless threads".
+constexpr int row_width = 40;
+
 // Median calls/s per row and workload, each followed by the spread of the repetitions.
 void print_rates(const std::vector<row>& rows, const std::vector<workload>& chosen,
                  const settings& s) {
   std::printf("\ncalls/s, median of %d x %.1f s (spread: (max - min) / median)\n",
               s.repetitions, static_cast<double>(s.duration.count()) / 1000);
-  std::printf("%-32s", "row");
+  std::printf("%-*s", row_width, "row");
   for (const auto& w : chosen)
     std::printf("%11.*s%7s", static_cast<int>(w.name.size()), w.name.data(), "spread");
   std::printf("\n");
   for (const auto& r : rows) {
-    std::printf("%-32s", to_string(r.what).c_str());
+    std::printf("%-*s", row_width, to_string(r.what).c_str());
     for (const auto& w : chosen) {
       const double m = r.median(w.name);
       std::printf("%11s%6.0f%%", m > 0 ? thousands(m).c_str() : "-", r.spread_percent(w.name));
@@ -344,41 +392,58 @@ void print_rates(const std::vector<row>& rows, const std::vector<workload>& chos
 }
 
 void print_memory(const std::vector<row>& rows) {
-  std::printf("\nidle connections, server side\n%-32s%12s%16s%18s\n", "row", "connections",
-              "KiB/connection", "server RSS MiB");
+  std::printf("\nidle connections, server side\n%-*s%12s%16s%18s\n", row_width, "row",
+              "connections", "KiB/connection", "server RSS MiB");
   for (const auto& r : rows)
     if (r.memory)
-      std::printf("%-32s%12zu%16.1f%18.1f\n", to_string(r.what).c_str(), r.memory->connections,
-                  r.memory->kib_per_connection, r.memory->server_mib);
+      std::printf("%-*s%12zu%16.1f%18.1f\n", row_width, to_string(r.what).c_str(),
+                  r.memory->connections, r.memory->kib_per_connection, r.memory->server_mib);
 }
 
-// Each goal of issue 6 as measured in this run: a ratio of two rows (or a memory figure).
+// Each goal of issues 6 and 14 as measured in this run: a ratio of two rows (or a memory
+// figure). The library's rows are held to the goals against the baselines, bsonrpc-server's
+// to the library's best row of the same codec and framing; the BSON and memory goals hold for
+// both.
 class goal_table {
  public:
   explicit goal_table(const std::vector<row>& rows) : rows_(rows) {}
 
   void print() {
-    std::printf("\ngoals\n%-30s%-32s%10s%10s  %s\n", "goal", "row", "measured", "target",
-                "verdict");
+    std::printf("\ngoals\n%-32s%-*s%10s%10s  %s\n", "goal", row_width, "row", "measured",
+                "target", "verdict");
     for (const auto& r : rows_) {
       const config& c = r.what;
-      if (c.kind != kind::rpc) continue;
+      if (!c.is_bsonrpc()) continue;
       const bool json = codec_of(c.framing) == codec::json;
-      ratio("W1 >= 0.85 x raw W1", c, "W1", {kind::raw, c.framing}, "W1", 0.85);
-      ratio("W2 >= 1.0 x nlohmann W2", c, "W2", {kind::nlohmann, c.framing}, "W2", 1.0);
-      if (json)
+      const bool threads = c.executor == executor::threads;
+      if (c.kind == kind::rpc && threads) {
+        ratio("W1 >= 0.85 x raw W1", c, "W1", {kind::raw, c.framing}, "W1", 0.85);
+        ratio("W2 >= 1.0 x nlohmann W2", c, "W2", {kind::nlohmann, c.framing}, "W2", 1.0);
+        ratio("W3 threads >= 1.6 x W1", c, "W3", c, "W1", 1.6);
+      } else if (c.kind == kind::rpc) {
+        ratio("W1 >= 0.9 x raw W1", c, "W1", {kind::raw, c.framing}, "W1", 0.9);
+        ratio("W2 >= 2 x nlohmann W2", c, "W2", {kind::nlohmann, c.framing}, "W2", 2.0);
+      } else {
+        versus_library("W1 >= 0.9 x library's best W1", r, "W1", 0.9);
+        versus_library("W2 >= 0.9 x library's best W2", r, "W2", 0.9);
+      }
+      if (json && c.kind == kind::rpc)
         ratio("W4 json >= 2 x nlohmann W4", c, "W4", {kind::nlohmann, c.framing}, "W4", 2.0);
-      else
-        ratio("W4 bson >= 0.5 x raw W4", c, "W4", {kind::raw, c.framing}, "W4", 0.5);
-      if (!json)
-        ratio("W2 bson >= 1.2 x json W2", c, "W2", {kind::rpc, framing::rfc7464, c.executor}, "W2",
+      if (!json) {
+        ratio("W2 bson >= 1.2 x json W2", c, "W2", {c.kind, framing::rfc7464, c.executor}, "W2",
               1.2);
-      if (c.executor == executor::threads) ratio("W3 threads >= 1.6 x W1", c, "W3", c, "W1", 1.6);
-      if (c.executor == executor::asio && r.memory) {
+        ratio("W4 bson >= 0.5 x raw W4", c, "W4", {kind::raw, c.framing}, "W4", 0.5);
+      }
+      if (r.memory) {
         const auto& m = *r.memory;
-        verdict("idle connection <= 16 KiB", c, fixed(m.kib_per_connection, 1) + " KiB", "16 KiB",
-                m.kib_per_connection <= 16);
+        const double limit = threads ? 24 : 8;
+        verdict(threads ? "idle connection <= 24 KiB" : "idle connection <= 8 KiB", c,
+                fixed(m.kib_per_connection, 1) + " KiB", fixed(limit, 0) + " KiB",
+                m.kib_per_connection <= limit);
+      }
+      if (r.memory && !threads) {
         // Projected from the growth per connection when fewer were measured.
+        const auto& m = *r.memory;
         const double mib = m.server_mib + (10'000.0 - static_cast<double>(m.connections)) *
                                               m.kib_per_connection / 1024;
         verdict(m.connections == 10'000 ? "10,000 idle < 200 MiB RSS" : "10,000 idle (projected)",
@@ -404,10 +469,25 @@ class goal_table {
     verdict(goal, c, fixed(x / y, 2), fixed(target, 2), x / y >= target);
   }
 
+  // Row `r` (bsonrpc-server) against the library row of the same codec and framing that did
+  // best in workload `w`, whichever its executor; the verdict names that executor.
+  void versus_library(const char* goal, const row& r, std::string_view w, double target) {
+    const row* best = nullptr;
+    for (const auto& b : rows_)
+      if (b.what.kind == kind::rpc && b.what.framing == r.what.framing &&
+          (!best || b.median(w) > best->median(w)))
+        best = &b;
+    const double x = r.median(w);
+    const double y = best ? best->median(w) : 0;
+    if (x <= 0 || y <= 0) return;
+    verdict(goal, r.what, fixed(x / y, 2), fixed(target, 2), x / y >= target,
+            ", vs " + std::string(to_string(best->what.executor)));
+  }
+
   static void verdict(const char* goal, const config& c, const std::string& measured,
-                      const std::string& target, bool met) {
-    std::printf("%-30s%-32s%10s%10s  %s\n", goal, to_string(c).c_str(), measured.c_str(),
-                target.c_str(), met ? "met" : "NOT MET");
+                      const std::string& target, bool met, const std::string& note = {}) {
+    std::printf("%-32s%-*s%10s%10s  %s%s\n", goal, row_width, to_string(c).c_str(),
+                measured.c_str(), target.c_str(), met ? "met" : "NOT MET", note.c_str());
   }
 
   const std::vector<row>& rows_;
@@ -416,13 +496,21 @@ class goal_table {
 int run_table(const settings& s) {
   const auto chosen = selected_workloads(s);
   std::vector<row> rows;
-  const std::string self = own_path();
+  const std::string no_server = missing_server_binary(s);
+  bool skipped_server = false;
   for (const config& c : selected_rows(s)) {
     if (s.mode == run_mode::connect && c.kind != kind::rpc) continue;
+    if (c.kind == kind::server && !no_server.empty()) {
+      skipped_server = true;
+      continue;
+    }
     row r{c, nullptr, {}, {}};
-    if (s.mode == run_mode::table)
-      r.server = std::make_unique<child_server>(self, serve_arguments(c));
+    if (s.mode == run_mode::table) r.server = start_server(c, s);
     rows.push_back(std::move(r));
+  }
+  if (skipped_server) {
+    std::printf("bench_calls: bsonrpc-server rows skipped: %s\n", no_server.c_str());
+    if (rows.empty()) return 0;
   }
   if (rows.empty() || chosen.empty()) throw std::invalid_argument("the filters select nothing");
   const auto external =
@@ -431,6 +519,10 @@ int run_table(const settings& s) {
   std::printf("bench_calls: %u CPUs, load average %s; client in this process, server in %s\n",
               std::thread::hardware_concurrency(), load_average().c_str(),
               external ? s.address.c_str() : "a child process per row, over loopback TCP");
+  std::printf("  bsonrpc and bsonrpc-server rows: bsonrpc's client, with the row's executor\n");
+  const auto is_server = [](const row& r) { return r.what.kind == kind::server; };
+  if (std::any_of(rows.begin(), rows.end(), is_server))
+    std::printf("  bsonrpc-server: %s\n", s.server_binary.c_str());
   for (const auto& w : chosen)
     std::printf("  %.*s  %.*s\n", static_cast<int>(w.name.size()), w.name.data(),
                 static_cast<int>(w.description.size()), w.description.data());
@@ -446,12 +538,12 @@ int run_table(const settings& s) {
   }
   if (s.measure_memory && s.mode == run_mode::table) {
     for (auto& r : rows) {
-      if (r.what.kind != kind::rpc) continue;
+      if (!r.what.is_bsonrpc()) continue;
       r.server.reset();
       const bool threads = r.what.executor == executor::threads;
       std::fprintf(stderr, "idle connections: %s\n", to_string(r.what).c_str());
       r.memory =
-          measure_idle_memory(r.what, threads ? s.idle_connections / 10 : s.idle_connections);
+          measure_idle_memory(r.what, threads ? s.idle_connections / 10 : s.idle_connections, s);
     }
   }
 
@@ -466,6 +558,8 @@ config single_row(const settings& s) {
   const auto rows = selected_rows(s);
   if (rows.size() != 1)
     throw std::invalid_argument("this mode serves one row: give one --kind, --framing, --executor");
+  if (rows.front().kind == kind::server)
+    throw std::invalid_argument("this mode runs its own server: not a bsonrpc-server row");
   return rows.front();
 }
 

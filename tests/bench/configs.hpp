@@ -11,11 +11,12 @@
 
 namespace bench {
 
-// bsonrpc itself, or one of the two ping-pong baselines of the goals: `raw` sends the framed
-// bytes back untouched (the loopback limit), `nlohmann` makes each side parse every frame it
-// receives with nlohmann::json and dump its next message (the cost of the cheapest endpoint
-// built on a JSON library).
-enum class kind { rpc, raw, nlohmann };
+// bsonrpc itself (`rpc`: the library's echo server of rpc_endpoints.hpp), the shipped
+// bsonrpc-server example program as the server (`server`), or one of the two ping-pong
+// baselines of the goals: `raw` sends the framed bytes back untouched (the loopback limit),
+// `nlohmann` makes each side parse every frame it receives with nlohmann::json and dump its
+// next message (the cost of the cheapest endpoint built on a JSON library).
+enum class kind { rpc, server, raw, nlohmann };
 enum class codec { json, bson };
 enum class framing { rfc7464, netstring, frameless, bson };
 enum class executor { threads, asio };
@@ -26,17 +27,21 @@ inline codec codec_of(framing f) { return f == framing::bson ? codec::bson : cod
 struct config {
   bench::kind kind = kind::rpc;
   bench::framing framing = framing::rfc7464;
-  bench::executor executor = executor::threads;  // rpc only
+  bench::executor executor = executor::threads;  // rpc and server only
+
+  // Whether the row runs bsonrpc on both sides, so its codec and executor matter.
+  bool is_bsonrpc() const { return kind == kind::rpc || kind == kind::server; }
 
   friend bool operator==(const config& a, const config& b) {
     return a.kind == b.kind && a.framing == b.framing &&
-           (a.kind != kind::rpc || a.executor == b.executor);
+           (!a.is_bsonrpc() || a.executor == b.executor);
   }
 };
 
 inline std::string_view to_string(kind k) {
   switch (k) {
     case kind::rpc: return "bsonrpc";
+    case kind::server: return "bsonrpc-server";
     case kind::raw: return "raw";
     case kind::nlohmann: return "nlohmann";
   }
@@ -56,16 +61,17 @@ inline std::string_view to_string(executor e) {
   return e == executor::threads ? "threads" : "asio";
 }
 
-// "bsonrpc json/rfc7464 asio", "raw rfc7464", "nlohmann bson".
+// "bsonrpc json/rfc7464 asio", "bsonrpc-server bson/bson threads", "raw rfc7464",
+// "nlohmann bson".
 inline std::string to_string(const config& c) {
   std::string out(to_string(c.kind));
   out += ' ';
-  if (c.kind == kind::rpc) {
+  if (c.is_bsonrpc()) {
     out += to_string(codec_of(c.framing));
     out += '/';
   }
   out += to_string(c.framing);
-  if (c.kind == kind::rpc) {
+  if (c.is_bsonrpc()) {
     out += ' ';
     out += to_string(c.executor);
   }
@@ -107,7 +113,7 @@ decltype(auto) with_rpc_type(framing f, F&& fn) {
   return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Rfc7464, Executor>>{});
 }
 
-// Calls fn(type_tag<Rpc>{}) with the Rpc type of an rpc config.
+// Calls fn(type_tag<Rpc>{}) with the Rpc type of an rpc or server config.
 template <class F>
 decltype(auto) with_rpc_type(const config& c, F&& fn) {
   if (c.executor == executor::asio) return with_rpc_type<bsonrpc::EventLoop>(c.framing, fn);
