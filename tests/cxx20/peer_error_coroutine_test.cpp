@@ -88,8 +88,8 @@ BSONRPC_SERVICE(Services,
 // Two endpoints on one io_context that this thread runs.
 template <class Rpc>
 struct loop_pair {
+  asio::io_context io;  // first: the services' timers run on it and must go before it
   Services server_services, client_services;
-  asio::io_context io;
   std::unique_ptr<Rpc> server, client;
   explicit loop_pair(std::optional<std::chrono::milliseconds> timeout = 10s) {
     auto [s, c] = bsonrpc::test::tcp_transport::connect(io);
