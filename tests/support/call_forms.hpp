@@ -130,6 +130,18 @@ std::string settle(std::future<T>& future) {
   }
 }
 
+// Under ThreadSanitizer the forms that hand a failure to the test thread through a
+// std::future are left out. The completing thread keeps a reference to the exception until
+// after it has set the promise (std::promise::set_exception copies it), and the two threads'
+// reference counts are libstdc++'s atomics, which TSan does not see (libstdc++ is not
+// instrumented): whichever thread drops the last reference "races" with the other's reads.
+// They run in the plain and ASan+UBSan builds.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool tsan_blind_to_futures = true;
+#else
+inline constexpr bool tsan_blind_to_futures = false;
+#endif
+
 // A call form: a name, whether it reports failures as the exception itself (`whole`, else as
 // an error_code), and how to call `method` (no arguments) with it and wait for the outcome.
 template <class Endpoint>
@@ -162,10 +174,12 @@ std::vector<call_form<Endpoint>> call_forms() {
                      e.template async_call<R>(m, o.callback_with_exception<R>());
                      return o.wait();
                    }});
-  forms.push_back({"asio::use_future", true, [](Endpoint& e, const std::string& m) {
-                     std::future<R> f = e.template async_call<R>(m, asio::use_future);
-                     return settle(f);
-                   }});
+  if (!tsan_blind_to_futures) {
+    forms.push_back({"asio::use_future", true, [](Endpoint& e, const std::string& m) {
+                       std::future<R> f = e.template async_call<R>(m, asio::use_future);
+                       return settle(f);
+                     }});
+  }
   forms.push_back({"asio::experimental::deferred", false, [](Endpoint& e, const std::string& m) {
                      outcome o;
                      auto op = e.template async_call<R>(m, asio::experimental::deferred);
@@ -173,6 +187,7 @@ std::vector<call_form<Endpoint>> call_forms() {
                      return o.wait();
                    }});
   if constexpr (!std::is_base_of_v<Context, Endpoint>) {
+    if (tsan_blind_to_futures) return forms;
     forms.push_back({"future without a token", true, [](Endpoint& e, const std::string& m) {
                        std::future<R> f = e.template async_call<R>(m);
                        return settle(f);
