@@ -90,9 +90,11 @@ class caller {
     notify_value(method, detail::pack_params(args...));
   }
 
-  // Calls `method` without blocking; the last argument is a completion token for
-  // void(std::error_code, R): a callback, asio::use_future, asio::use_awaitable, ... A
-  // coroutine handler writes `co_await rpc.async_call<R>("m", a, asio::use_awaitable)`.
+  // Calls `method` without blocking; the last argument is a completion token, as for
+  // Rpc::async_call: a callback void(std::error_code, R) or void(std::exception_ptr, R),
+  // asio::use_future, asio::use_awaitable, ... A coroutine handler writes
+  // `co_await rpc.async_call<R>("m", a, asio::use_awaitable)`, which throws the peer's
+  // rpc_error (with its message and data), timeout_error or connection_closed.
   template <class R = value, class... Args>
   auto async_call(std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
@@ -129,7 +131,8 @@ class caller {
     auto&& token = std::get<sizeof...(I)>(std::forward<Tuple>(all));
     // Forwarded: a completion handler may be move-only.
     return detail::async_call<R, detail::call_outcome<value>>(
-        std::forward<decltype(token)>(token), get_executor(), std::move(start), std::move(cancel));
+        std::forward<decltype(token)>(token), std::string(method), get_executor(),
+        std::move(start), std::move(cancel));
   }
 };
 

@@ -33,6 +33,7 @@
 #include <any>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <future>
 #include <memory>
 #include <optional>
@@ -114,10 +115,14 @@ class Rpc final : public caller {
     outgoing().notify(method, pack(args...));
   }
 
-  // Calls without waiting. With a completion token as the last argument (a callback
-  // void(std::error_code, R), asio::use_future, asio::use_awaitable, ...) the call completes
-  // through it, errors as std::error_code; without one, it returns a std::future<R>. Either
-  // way it fails with errc::timeout after Options::default_timeout.
+  // Calls without waiting. With a completion token as the last argument the call completes
+  // through it (detail/async_call.hpp): asio::use_future, asio::use_awaitable and a callback
+  // void(std::exception_ptr, R) get the exception call() would throw (the peer's rpc_error
+  // with message and data, timeout_error, connection_closed); a callback
+  // void(std::error_code, R), asio::experimental::deferred and the rest get its code. Without
+  // a token it returns a std::future<R> that throws the same. Either way it fails with
+  // timeout_error (errc::timeout) after Options::default_timeout. For R = reply<T> the peer's
+  // error is not a failure: the reply holds it.
   template <class R = value_type, class... Args>
   auto async_call(std::string_view method, Args&&... args) {
     if constexpr (sizeof...(Args) > 0) {
@@ -134,7 +139,8 @@ class Rpc final : public caller {
     }
   }
 
-  // Sends a notification and completes `token` with void(std::error_code) once it is queued.
+  // Sends a notification and completes `token` once it is queued: void(std::error_code), or
+  // void(std::exception_ptr) for the tokens async_call gives exceptions to.
   template <class... Args>
   auto async_notify(std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_notify: the last argument is the completion token");
@@ -142,26 +148,31 @@ class Rpc final : public caller {
                                    std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 
-  // As batch_call(), completing `token` with void(std::error_code, std::vector<batch_result>);
-  // errc::timeout after Options::default_timeout.
+  // As batch_call(), completing `token` with void(std::error_code, std::vector<batch_result>),
+  // or void(std::exception_ptr, ...) for the tokens async_call gives exceptions to (then
+  // timeout_error, connection_closed); errc::timeout after Options::default_timeout. Each
+  // request's own error reply is in its batch_result.
   template <class Token>
   auto async_batch_call(const Batch& batch, Token&& token) {
     using results = std::vector<batch_result>;
     auto conn = connection_;
-    return asio::async_initiate<Token, void(std::error_code, results)>(
+    return asio::async_initiate<Token, detail::call_signature_for<Token, results>>(
         [conn, batch](auto handler) {
           auto ex = asio::get_associated_executor(handler, conn->io_executor());
           auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          auto complete = [shared, work](std::error_code ec, results r) {
-            asio::post(work, [h = std::move(*shared), ec, r = std::move(r)]() mutable {
-              h(ec, std::move(r));
-            });
+          auto complete = [shared, work](auto failure, results r) {
+            constexpr bool by_exception = detail::completes_by_exception_v<Token, results>;
+            asio::post(work, [h = std::move(*shared),
+                              f = detail::as_failure<by_exception>(std::move(failure)),
+                              r = std::move(r)]() mutable { h(std::move(f), std::move(r)); });
           };
           try {
-            conn->outgoing().start_batch(batch, complete, conn->options().default_timeout);
-          } catch (const bsonrpc::error& e) {
-            complete(e.code(), {});
+            conn->outgoing().start_batch(
+                batch, [complete](std::error_code ec, results r) { complete(ec, std::move(r)); },
+                conn->options().default_timeout);
+          } catch (const bsonrpc::error&) {
+            complete(std::current_exception(), {});
           }
         },
         token);
@@ -232,16 +243,11 @@ class Rpc final : public caller {
     outgoing().start_call(
         method, pack(args...),
         [promise, name = std::string(method)](outcome o) {
-          if (o.error) {
-            promise->set_exception(o.error);
-            return;
-          }
-          try {
-            if constexpr (std::is_void_v<R>) promise->set_value();
-            else promise->set_value(detail::convert_result<R>(std::move(o.result), name));
-          } catch (...) {
-            promise->set_exception(std::current_exception());
-          }
+          auto complete = [&](std::exception_ptr failure, auto... result) {
+            if (failure) promise->set_exception(std::move(failure));
+            else promise->set_value(std::move(result)...);
+          };
+          detail::complete_call<R, true>(complete, std::move(o), name);
         },
         connection_->options().default_timeout);
     return future;
@@ -259,23 +265,29 @@ class Rpc final : public caller {
       if (auto c = weak.lock()) c->outgoing().cancel(id);
     };
     return detail::async_call<R, outcome>(std::get<sizeof...(I)>(std::forward<Tuple>(all)),
-                                          conn->io_executor(), std::move(start), std::move(cancel));
+                                          std::string(method), conn->io_executor(),
+                                          std::move(start), std::move(cancel));
   }
 
   template <class Tuple, std::size_t... I>
   auto async_notify_with_token(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
     auto conn = connection_;
     auto&& token = std::get<sizeof...(I)>(std::forward<Tuple>(all));
-    return asio::async_initiate<std::decay_t<decltype(token)>, void(std::error_code)>(
+    using token_type = decltype(token);
+    return asio::async_initiate<token_type, detail::call_signature_for<token_type, void>>(
         [conn, name = std::string(method), params = pack(std::get<I>(all)...)](auto handler) mutable {
-          std::error_code ec;
+          std::exception_ptr failure;
           try {
             conn->outgoing().notify(name, std::move(params));
-          } catch (const bsonrpc::error& e) {
-            ec = e.code();
+          } catch (const bsonrpc::error&) {
+            failure = std::current_exception();
           }
           auto ex = asio::get_associated_executor(handler, conn->io_executor());
-          asio::post(ex, [h = std::move(handler), ec]() mutable { h(ec); });
+          constexpr bool by_exception = detail::completes_by_exception_v<token_type, void>;
+          asio::post(ex, [h = std::move(handler),
+                          f = detail::as_failure<by_exception>(std::move(failure))]() mutable {
+            h(std::move(f));
+          });
         },
         token);
   }

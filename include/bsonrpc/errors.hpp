@@ -173,10 +173,11 @@ BSONRPC_DETAIL_PREDEFINED_ERROR(internal_error, internal_error, "Internal error"
 BSONRPC_DETAIL_PREDEFINED_ERROR(server_error, server_error, "Server error")
 #undef BSONRPC_DETAIL_PREDEFINED_ERROR
 
-// An asynchronous call's outcome with the peer's error details. async_call<reply<T>>(...,
-// token) completes with (std::error_code, reply<T>): on success the reply holds the result;
-// on a peer error the error_code holds its code and error() the whole error object (message
-// and data), which a bare error_code cannot carry.
+// An asynchronous call's outcome with the peer's error as a value. async_call<reply<T>>(...,
+// token) completes every form without a failure when the peer answers, error or not: on
+// success the reply holds the result, on an error reply error() holds the whole error object
+// (code, message, data). Only local failures (timeout, closed connection, cancellation, a
+// result that does not convert) fail the call, and then the reply is empty.
 template <class T>
 class reply {
  public:

@@ -43,6 +43,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <string_view>
 #include <system_error>
@@ -319,8 +320,9 @@ class remote_method<Endpoint, Method, R(A...)> {
   Endpoint* endpoint_;
 };
 
-// stub.async_method(args..., token): completes `token` with void(std::error_code, R), or
-// void(std::error_code) for void results and notifications.
+// stub.async_method(args..., token): completes `token` as Rpc::async_call does, with
+// void(std::error_code, R) or void(std::exception_ptr, R) (use_future, use_awaitable), R
+// dropped for void results and notifications.
 template <class Endpoint, class Method, class Signature = typename Method::signature>
 class remote_async_method;
 
@@ -337,14 +339,18 @@ class remote_async_method<Endpoint, Method, R(A...)> {
         endpoint->template async_call<R>(Method::method_name, params...,
                                          std::forward<Handler>(handler));
       } else {
-        std::error_code ec;
+        constexpr bool by_exception = completes_by_exception_v<Handler, void>;
+        std::exception_ptr failure;
         try {
           endpoint->notify(Method::method_name, params...);
-        } catch (const bsonrpc::error& e) {
-          ec = e.code();
+        } catch (const bsonrpc::error&) {
+          failure = std::current_exception();
         }
         auto ex = asio::get_associated_executor(handler, endpoint->get_executor());
-        asio::post(ex, [h = std::forward<Handler>(handler), ec]() mutable { h(ec); });
+        asio::post(ex, [h = std::forward<Handler>(handler),
+                        f = as_failure<by_exception>(std::move(failure))]() mutable {
+          h(std::move(f));
+        });
       }
     }
   };
@@ -354,7 +360,7 @@ class remote_async_method<Endpoint, Method, R(A...)> {
 
   template <class Token>
   auto operator()(A... args, Token&& token) const {
-    return asio::async_initiate<Token, call_signature<R>>(initiation{endpoint_}, token,
+    return asio::async_initiate<Token, call_signature_for<Token, R>>(initiation{endpoint_}, token,
                                                           std::decay_t<A>(args)...);
   }
 

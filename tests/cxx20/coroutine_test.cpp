@@ -71,7 +71,7 @@ TEMPLATE_TEST_CASE("coroutines: a coroutine handler calls back the peer without 
     answer = co_await p.client->template async_call<std::string>("ask_back", "abc", asio::use_awaitable);
     try {
       co_await p.client->template async_call<void>("fail", asio::use_awaitable);
-    } catch (const std::system_error& e) {
+    } catch (const bsonrpc::rpc_error& e) {
       failure = e.code();
     }
     finished();

@@ -65,14 +65,16 @@ TEMPLATE_TEST_CASE("interface coroutines: stubs are awaited with use_awaitable, 
 
   std::string answer;
   std::error_code failure;
+  std::string failure_message;
   std::error_code as_tuple_failure;
   bool reported = false;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     answer = co_await api.async_ask_back("abc", asio::use_awaitable);
     try {
       co_await api.async_fail(-32042, asio::use_awaitable);
-    } catch (const std::system_error& e) {
+    } catch (const bsonrpc::rpc_error& e) {  // the peer's error object itself
       failure = e.code();
+      failure_message = e.message();
     }
     // A token the stub passes through unchanged: errors as values.
     auto [ec] = co_await api.async_fail(-32043, asio::experimental::as_tuple(asio::use_awaitable));
@@ -86,6 +88,7 @@ TEMPLATE_TEST_CASE("interface coroutines: stubs are awaited with use_awaitable, 
   io.run_for(10s);
   CHECK(answer == "peer said cba");
   CHECK(failure.value() == -32042);
+  CHECK(failure_message == "coroutine failed");
   CHECK(as_tuple_failure.value() == -32043);
   CHECK(reported);
   CHECK(server_services.reported == "done");

@@ -1,5 +1,6 @@
 # cmake -P script: every fenced ```cpp block of README.md that holds a program (`int main`)
-# compiles and links against bsonrpc with the flags its users get, plus -Werror. Fails when the
+# compiles and links against bsonrpc with the flags its users get, plus -Werror: as C++17,
+# or as C++20 when it uses coroutines (`co_await`, `co_return`). Fails when the
 # README is missing or holds no program at all, so it never passes vacuously.
 #
 #   -DREADME=<README.md>  -DWORK_DIR=<scratch dir, wiped first>  -DFLAGS_FILE=<flags file>
@@ -84,11 +85,15 @@ while(TRUE)
   # Compiler messages then point into README.md itself.
   math(EXPR first_code_line "${fence_line} + 1")
   file(WRITE "${source}" "#line ${first_code_line} \"${README}\"\n${body}")
-  bsonrpc_compile_command(cmd 17 "${source}")
+  set(std 17)
+  if(body MATCHES "co_(await|return)")
+    set(std 20)
+  endif()
+  bsonrpc_compile_command(cmd ${std} "${source}")
   list(APPEND cmd -o "${program}" ${BSONRPC_LINK_LIBRARIES})
   execute_process(COMMAND ${cmd} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(status EQUAL 0)
-    message(STATUS "${readme_name}:${fence_line}: compiles and links")
+    message(STATUS "${readme_name}:${fence_line}: compiles and links as C++${std}")
   else()
     bsonrpc_command_line(line ${cmd})
     message("${readme_name}:${fence_line}: the program in this block does not build:\n${line}\n\n${out}")

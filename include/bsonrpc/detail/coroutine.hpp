@@ -2,7 +2,8 @@
 //
 // Compiled with coroutines (ASIO_HAS_CO_AWAIT), a service member returning asio::awaitable<T>
 // is a coroutine handler: the dispatcher spawns it with spawn_method() on the connection's
-// executor, and asio::use_awaitable is a completion token for calls. Without them, nothing
+// executor, and asio::use_awaitable is a completion token for calls (completing with
+// void(std::exception_ptr, R), see async_call.hpp). Without them, nothing
 // is a coroutine, and the rest of the library compiles the same code with those branches
 // never taken.
 #pragma once
@@ -45,9 +46,12 @@ struct awaitable_result<asio::awaitable<T, E>> {
   using type = T;
 };
 
-// asio::use_awaitable is a completion token for calls.
+// asio::use_awaitable is a completion token for calls, and gets the failure as the exception
+// itself: co_await rethrows the peer's rpc_error with its message and data.
 template <class E>
 struct is_known_token<asio::use_awaitable_t<E>> : std::true_type {};
+template <class E>
+struct prefers_exception_ptr<asio::use_awaitable_t<E>> : std::true_type {};
 
 // Starts a coroutine member on `ex`; `done` receives its result (or the exception it threw).
 // Parameters are checked and converted before it starts, and live as long as it runs.
