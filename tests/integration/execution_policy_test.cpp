@@ -235,3 +235,44 @@ TEST_CASE("execution policy: on an event loop without a handler_runner, every po
   io.run_for(10s);
   CHECK(on_loop == std::vector<bool>{true, true, true});
 }
+
+namespace policy_it {
+// The thread that read each incoming request (an incoming hook runs where the message is
+// read), and whether the request's handler ran on that same thread.
+struct reading_threads {
+  std::mutex mutex;
+  std::thread::id last_reader;
+};
+struct SameThread {
+  explicit SameThread(reading_threads& r) : readers(r) {}
+  bool handled_where_read() {
+    std::lock_guard lock(readers.mutex);
+    return readers.last_reader == std::this_thread::get_id();
+  }
+  reading_threads& readers;
+};
+BSONRPC_SERVICE(SameThread, BSONRPC_REQUEST(handled_where_read))
+}  // namespace policy_it
+
+TEST_CASE("Threads: a standard request's handler runs on the thread that read it",
+          "[execution][integration][threads]") {
+  using rpc = bsonrpc::Rpc<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
+  policy_it::reading_threads readers;
+  bsonrpc::Options options;
+  options.hooks = {[&](bsonrpc::hook_message<nlohmann::json>& m) {
+    if (!m.is_incoming() || m.kind() != bsonrpc::hook_kind::request) return;
+    std::lock_guard lock(readers.mutex);
+    readers.last_reader = std::this_thread::get_id();
+  }};
+  // Each side its own io_context, as a program holding one connection has: on a shared one,
+  // the client's threads may read the server's messages too.
+  asio::io_context server_io, client_io;
+  asio::ip::tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket c(client_io);
+  c.connect(acceptor.local_endpoint());
+  policy_it::SameThread services(readers);
+  rpc server(acceptor.accept(), services, options);
+  rpc client(std::move(c));
+  // Sequential calls: each request is the only one read while its handler runs.
+  for (int i = 0; i < 20; ++i) CHECK(client.call<bool>("handled_where_read"));
+}
