@@ -25,6 +25,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -53,7 +54,10 @@ struct Threads {
     // the same io_context too: the connection's strand keeps it in order.
     void start(std::function<bool()> done) {
       if (!io_context_) return;  // the user's execution context runs the I/O
-      done_ = std::move(done);
+      {
+        std::lock_guard lock(done_mutex_);
+        done_ = std::move(done);
+      }
       pool_.lead([this] { lead(); });
     }
 
@@ -113,9 +117,15 @@ struct Threads {
     // A pool thread's turn at reading: drives the io_context until reading is done, or until
     // it keeps a request (post_request), which it then runs in the handler slot it claimed.
     void lead() {
+      std::function<bool()> done;  // it may hold the connection: alive while this thread leads
+      {
+        std::lock_guard lock(done_mutex_);
+        done = done_;
+      }
+      if (!done) return;  // reading ended before this turn came
       leadership mine{this, {}};
       leadership* outer = std::exchange(leading(), &mine);
-      while (!mine.kept && !done_() && !io_context_->stopped())
+      while (!mine.kept && !done() && !io_context_->stopped())
         io_context_->run_one_for(std::chrono::milliseconds(100));
       leading() = outer;
       if (mine.kept) {
@@ -127,6 +137,10 @@ struct Threads {
       // Reading has ended. Completions already due (cancelled timers, the last writes)
       // release the connection's state now rather than whenever the io_context next runs.
       if (finishing_.exchange(true)) return;
+      {
+        std::lock_guard lock(done_mutex_);
+        done_ = nullptr;  // no cycle: `done` may hold the connection, which holds this runtime
+      }
       if (!io_context_->stopped()) io_context_->poll();
       work_.reset();
     }
@@ -142,7 +156,8 @@ struct Threads {
 
     asio::io_context* io_context_ = nullptr;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-    std::function<bool()> done_;
+    std::mutex done_mutex_;
+    std::function<bool()> done_;  // from start() until a leader sees reading end
     std::atomic<bool> finishing_{false};
     detail::thread_pool pool_;
     detail::serial_lane notifications_;
