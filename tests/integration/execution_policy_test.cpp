@@ -117,11 +117,7 @@ BSONRPC_SERVICE(Services,
   BSONRPC_RPC_NOTIFICATION(in_place_note).runs(execution::in_place))
 
 template <class Codec, class Framing, class Executor>
-struct setup {
-  using rpc = bsonrpc::Rpc<Codec, Framing, Executor>;
-  using transport = bsonrpc::test::tcp_transport;
-  static constexpr bool event_loop = std::is_same_v<Executor, bsonrpc::EventLoop>;
-};
+using setup = bsonrpc::test::tcp_setup<bsonrpc::Rpc<Codec, Framing, Executor>>;
 using threads_json = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
 using threads_bson = setup<bsonrpc::BsonCodec, bsonrpc::BsonFraming, bsonrpc::Threads>;
 // EventLoop as rpc_pair sets it up: one thread runs the io_context, a pool is the runner.

@@ -66,12 +66,7 @@ BSONRPC_SERVICE(Services,
   BSONRPC_RPC_REQUEST(relay, form, method, as_reply))
 
 template <class Rpc>
-struct setup {
-  using rpc = Rpc;
-  using transport = bsonrpc::test::tcp_transport;
-  static constexpr bool event_loop =
-      std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
-};
+using setup = bsonrpc::test::tcp_setup<Rpc>;
 using json_threads = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::Threads>>;
 using bson_threads = setup<bsonrpc::BsonRpc<bsonrpc::Threads>>;
 using json_loop = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>>;

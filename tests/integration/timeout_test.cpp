@@ -139,11 +139,7 @@ struct log_record {
 };
 
 template <class Codec, class Framing, class Executor>
-struct setup {
-  using rpc = bsonrpc::Rpc<Codec, Framing, Executor>;
-  using transport = bsonrpc::test::tcp_transport;
-  static constexpr bool event_loop = std::is_same_v<Executor, bsonrpc::EventLoop>;
-};
+using setup = bsonrpc::test::tcp_setup<bsonrpc::Rpc<Codec, Framing, Executor>>;
 
 using json_threads = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
 using json_loop = setup<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::EventLoop>;

@@ -4,6 +4,9 @@
 // run on a pool, so the test thread may make blocking calls.
 #pragma once
 
+#include "socket_pairs.hpp"
+
+#include <bsonrpc/executor/event_loop.hpp>
 #include <bsonrpc/options.hpp>
 
 #include <asio.hpp>
@@ -12,9 +15,19 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace bsonrpc::test {
+
+// The Setup of an Rpc over TCP: with EventLoop, rpc_pair runs the loop and a handler pool.
+template <class Rpc>
+struct tcp_setup {
+  using rpc = Rpc;
+  using transport = tcp_transport;
+  static constexpr bool event_loop =
+      std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
+};
 
 template <class Setup, class Services>
 struct rpc_pair {
