@@ -187,6 +187,9 @@ class serial_lane {
     state_->post([s = state_] { drain(*s); });
   }
 
+  // Whether the calling thread is running a lane's tasks (and may run more of them next).
+  static bool draining_here() noexcept { return current() != nullptr; }
+
   // Waits until every task posted so far has run; returns at once on one of the lane's own
   // tasks, which would wait for itself.
   void wait_for_posted() const {

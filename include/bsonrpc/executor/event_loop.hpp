@@ -77,6 +77,9 @@ struct EventLoop {
       return true;
     }
 
+    // Handlers hold no slot here: the runner, or the loop, bounds them.
+    void handler_returned() noexcept {}
+
     // Nothing to join: the Rpc destructor closes the connection and returns at once; the
     // connection's state lives until its last pending operation on the loop completes.
     void join() {}

@@ -25,6 +25,10 @@
 //   bool may_block() const;
 //       Whether a blocking call may wait on the calling thread (not on a thread that must
 //       read the very reply it would wait for).
+//   void handler_returned();
+//       Called on the handler's thread once a handler (or a batch) has returned, before its
+//       reply is written: a policy that counts running handlers frees the slot here, so the
+//       peer's next request, sent on receipt of this reply, finds it free. A no-op elsewhere.
 //   void join();
 //       After the connection finished (Rpc::join): joins the policy's threads, unless called
 //       from one of them.
@@ -71,6 +75,7 @@ BSONRPC_DETAIL_EXECUTOR_MEMBER(has_wait_for_notification_handlers,
                                std::declval<const R&>().wait_for_notification_handlers())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_blocking_scope, std::declval<const R&>().blocking_scope())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_may_block, bool{std::declval<const R&>().may_block()})
+BSONRPC_DETAIL_EXECUTOR_MEMBER(has_handler_returned, std::declval<R&>().handler_returned())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_join, std::declval<R&>().join())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(
     has_release,
@@ -96,7 +101,8 @@ constexpr bool is_executor() {
   return c::has_runtime<E>::value && c::constructible<R>::value && c::has_start<R>::value &&
          c::has_post_request<R>::value && c::has_post_notification<R>::value &&
          c::has_wait_for_notification_handlers<R>::value && c::has_blocking_scope<R>::value &&
-         c::has_may_block<R>::value && c::has_join<R>::value && c::has_release<R>::value;
+         c::has_may_block<R>::value && c::has_handler_returned<R>::value &&
+         c::has_join<R>::value && c::has_release<R>::value;
 }
 template <class E>
 inline constexpr bool is_executor_v = is_executor<E>();
@@ -133,6 +139,9 @@ struct executor_static_asserts {
   static_assert(!detail::executor_concept::has_runtime<E>::value ||
                     has<detail::executor_concept::has_may_block>,
                 "Executor: runtime lacks `bool may_block() const`");
+  static_assert(!detail::executor_concept::has_runtime<E>::value ||
+                    has<detail::executor_concept::has_handler_returned>,
+                "Executor: runtime lacks `void handler_returned()`");
   static_assert(!detail::executor_concept::has_runtime<E>::value ||
                     has<detail::executor_concept::has_join>,
                 "Executor: runtime lacks `void join()`");

@@ -90,6 +90,14 @@ struct Threads {
     // waits for.
     bool may_block() const noexcept { return !on_io_thread(); }
 
+    // The kept request's handler has returned: its slot is free before the reply goes out.
+    void handler_returned() noexcept {
+      if (claim_holder() == this) {
+        claim_holder() = nullptr;
+        pool_.release_claim();
+      }
+    }
+
     // After the connection finished: joins its threads, unless called from one of them.
     void join() {
       if (!on_own_thread()) join_threads();
@@ -113,6 +121,11 @@ struct Threads {
       thread_local leadership* current = nullptr;
       return current;
     }
+    // The runtime whose claimed handler slot this thread holds while it runs a kept request.
+    static const runtime*& claim_holder() noexcept {
+      thread_local const runtime* current = nullptr;
+      return current;
+    }
 
     // A pool thread's turn at reading: drives the io_context until reading is done, or until
     // it keeps a request (post_request), which it then runs in the handler slot it claimed.
@@ -129,9 +142,11 @@ struct Threads {
         io_context_->run_one_for(std::chrono::milliseconds(100));
       leading() = outer;
       if (mine.kept) {
+        const runtime* outer_claim = std::exchange(claim_holder(), this);
         mine.kept();
         mine.kept = nullptr;
-        pool_.release_claim();
+        handler_returned();  // if the task ended without a handler's finish (a coroutine's start)
+        claim_holder() = outer_claim;
         return;
       }
       // Reading has ended. Completions already due (cancelled timers, the last writes)

@@ -170,6 +170,9 @@ class handler_runner {
 
   template <class Context>
   void finish(Context& context, const value_type* reply) {
+    // Before the reply, so that the peer's next request finds the handler's slot free; not
+    // while a serial lane may run its next handler on this thread, in that same slot.
+    if (!serial_lane::draining_here()) runtime_.handler_returned();
     if (context.aborted) {
       owner_.log()(log_level::info, "handler aborted the connection");
       owner_.close();
