@@ -23,6 +23,7 @@
 
 #include <bson/bson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -209,6 +210,69 @@ inline void put_element(std::string& out, std::string_view key, const value& v) 
   std::visit(element_writer(out, key), v.variant());
 }
 
+// The bytes put_document() will write for a document, counted without touching any string's
+// bytes, so that encoding reserves its output once: a large string or binary is then copied
+// once, never again by a growing buffer. Only a hint: the writer still checks everything.
+inline std::size_t document_size(const document& d);
+inline std::size_t array_size(const array& a);
+
+inline std::size_t decimal_digits(std::size_t i) {
+  std::size_t n = 1;
+  for (; i >= 10; i /= 10) ++n;
+  return n;
+}
+
+struct payload_size {
+  static std::size_t string(const std::string& s) { return 4 + s.size() + 1; }
+
+  std::size_t operator()(std::nullptr_t) const { return 0; }
+  std::size_t operator()(bool) const { return 1; }
+  std::size_t operator()(std::int32_t) const { return 4; }
+  std::size_t operator()(std::int64_t) const { return 8; }
+  std::size_t operator()(double) const { return 8; }
+  std::size_t operator()(const std::string& s) const { return string(s); }
+  std::size_t operator()(const document& d) const { return document_size(d); }
+  std::size_t operator()(const array& a) const { return array_size(a); }
+  std::size_t operator()(const binary& b) const {
+    return 4 + 1 + (b.subtype == BSON_SUBTYPE_BINARY_DEPRECATED ? 4 : 0) + b.bytes.size();
+  }
+  std::size_t operator()(datetime) const { return 8; }
+  std::size_t operator()(const object_id& id) const { return id.bytes.size(); }
+  std::size_t operator()(decimal128) const { return 16; }
+  std::size_t operator()(timestamp) const { return 8; }
+  std::size_t operator()(const regex& r) const {
+    return r.pattern.size() + 1 + r.options.size() + 1;
+  }
+  std::size_t operator()(min_key) const { return 0; }
+  std::size_t operator()(max_key) const { return 0; }
+  std::size_t operator()(undefined) const { return 0; }
+  std::size_t operator()(const symbol& s) const { return string(s.text); }
+  std::size_t operator()(const javascript& js) const { return string(js.code); }
+  std::size_t operator()(const javascript_with_scope& js) const {
+    return 4 + string(js.code) + document_size(js.scope);
+  }
+  std::size_t operator()(const db_pointer& p) const {
+    return string(p.collection) + p.id.bytes.size();
+  }
+};
+
+// Type byte, key and its NUL, payload.
+inline std::size_t element_size(std::size_t key_size, const value& v) {
+  return 1 + key_size + 1 + std::visit(payload_size{}, v.variant());
+}
+
+inline std::size_t document_size(const document& d) {
+  std::size_t n = 4 + 1;
+  for (const auto& [key, member] : d) n += element_size(key.size(), member);
+  return n;
+}
+
+inline std::size_t array_size(const array& a) {
+  std::size_t n = 4 + 1;
+  for (std::size_t i = 0; i < a.size(); ++i) n += element_size(decimal_digits(i), a[i]);
+  return n;
+}
+
 class reader {
  public:
   explicit reader(const decode_limits& limits) : max_depth_(limits.max_depth) {}
@@ -388,6 +452,9 @@ struct BsonCodec {
     if (!d) throw encoding_error("a BSON message must be a document");
     const std::size_t old_size = out.size();
     try {
+      // Geometric growth still, for callers that append many messages to one string.
+      const std::size_t needed = old_size + detail::bson_wire::document_size(*d);
+      if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
       detail::bson_wire::put_document(out, *d);
     } catch (...) {
       out.resize(old_size);
