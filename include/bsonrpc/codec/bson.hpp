@@ -147,7 +147,8 @@ class element_writer {
     put_length(out_, b.bytes.size() + (old_binary ? 4 : 0));
     out_.push_back(static_cast<char>(b.subtype));
     if (old_binary) put_length(out_, b.bytes.size());
-    out_.append(b.bytes.begin(), b.bytes.end());
+    // As chars: append(first, last) over bytes builds a temporary string of them first.
+    out_.append(reinterpret_cast<const char*>(b.bytes.data()), b.bytes.size());
   }
   void operator()(datetime d) const {
     head(BSON_TYPE_DATE_TIME);
