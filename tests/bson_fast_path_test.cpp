@@ -367,3 +367,25 @@ TEST_CASE("bson dispatcher: a truncated or corrupted large request gets -32700, 
   bad_string_length[at + 3] = '\x7f';
   CHECK(f.error_code(bad_string_length) == -32700);
 }
+
+TEST_CASE("bson codec: UTF-8 is checked wherever a byte sits in the 32-byte ASCII blocks",
+          "[bson][fast]") {
+  using bsonrpc::detail::is_valid_utf8;
+  const std::string ascii(70, 'a');
+  for (std::size_t at = 0; at + 1 < ascii.size(); ++at) {
+    INFO("at " << at);
+    std::string s = ascii;
+    s[at] = '\0';
+    CHECK(is_valid_utf8(s, true));
+    CHECK_FALSE(is_valid_utf8(s, false));
+    s = ascii;
+    s[at] = '\x80';  // a continuation byte with no lead
+    CHECK_FALSE(is_valid_utf8(s, true));
+    s = ascii;
+    s.replace(at, 2, "\xc3\xa9");
+    CHECK(is_valid_utf8(s, false));
+    s = ascii;
+    s.replace(at, 2, "\xc0\x80");  // overlong NUL
+    CHECK_FALSE(is_valid_utf8(s, true));
+  }
+}

@@ -10,8 +10,10 @@
 // the message itself being depth 1: anything deeper than decode_limits::max_depth is refused
 // before it is descended into (decoding recurses once per level, so max_depth also bounds the
 // stack used).
-// Encoding writes the bytes directly; it refuses what BSON cannot hold (a top-level value that
-// is not a document, a NUL in a key or regex, invalid UTF-8, more than 2 GiB).
+// Encoding writes the bytes directly, into an output reserved once for the size it counts
+// first (so a large string or binary is copied once); it refuses what BSON cannot hold (a
+// top-level value that is not a document, a NUL in a key or regex, invalid UTF-8, more than
+// 2 GiB).
 // Converters between value and C++ types live in bson_convert.hpp (included here).
 #pragma once
 
