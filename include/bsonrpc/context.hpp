@@ -46,7 +46,11 @@ std::optional<V> pack_params(const Args&... args) {
     if constexpr (std::is_same_v<V, value>) return value((args.members, ...));
     else return value_traits<V>::from_neutral(value((args.members, ...)));
   } else if constexpr (std::is_same_v<V, value>) {
-    return value(array{to_value<value>(args)...});
+    // Not array{...}: an initializer_list would copy each converted argument once more.
+    array params;
+    params.reserve(sizeof...(Args));
+    (params.push_back(to_value<value>(args)), ...);
+    return value(std::move(params));
   } else {
     V params = value_traits<V>::make_array();
     (value_traits<V>::push_back(params, to_value<V>(args)), ...);

@@ -177,7 +177,8 @@ class dispatcher {
     try {
       if (handler->spawn)
         return detail::make_result<Codec>(id, run_coroutine_here(*handler, context, m.params));
-      return detail::make_result<Codec>(id, handler->invoke(context, m.params));
+      return detail::make_result<Codec>(id,
+                                        handler->invoke(context, m.params, m.params_movable));
     } catch (...) {
       return reply_for_failure(id, m.method, std::current_exception());
     }
@@ -269,7 +270,7 @@ class dispatcher {
         run_coroutine_here(*handler, context, m.params);
         return;
       }
-      handler->invoke(context, m.params);
+      handler->invoke(context, m.params, m.params_movable);
     } catch (...) {
       log_failure("notification " + std::string(m.method), std::current_exception());
     }
@@ -391,7 +392,8 @@ class dispatcher {
 
  private:
   struct entry {
-    std::function<value_type(Context&, const value_type*)> invoke;
+    // Its last argument: whether the params may be moved from (message_view::params_movable).
+    std::function<value_type(Context&, const value_type*, bool)> invoke;
     // Set instead of invoke for coroutine members.
     std::function<void(std::shared_ptr<Context>, const value_type*, const asio::any_io_executor&,
                        std::function<void(std::exception_ptr, value_type)>)>
@@ -418,8 +420,8 @@ class dispatcher {
                                          std::move(done));
       };
     } else {
-      e.invoke = [&service, spec](Context& context, const value_type* params) {
-        return detail::invoke_method<value_type>(spec, service, context, params);
+      e.invoke = [&service, spec](Context& context, const value_type* params, bool movable) {
+        return detail::invoke_method<value_type>(spec, service, context, params, movable);
       };
       e.policy = spec.policy;
     }

@@ -10,8 +10,10 @@
 // the message itself being depth 1: anything deeper than decode_limits::max_depth is refused
 // before it is descended into (decoding recurses once per level, so max_depth also bounds the
 // stack used).
-// Encoding writes the bytes directly; it refuses what BSON cannot hold (a top-level value that
-// is not a document, a NUL in a key or regex, invalid UTF-8, more than 2 GiB).
+// Encoding writes the bytes directly, into an output reserved once for the size it counts
+// first (so a large string or binary is copied once); it refuses what BSON cannot hold (a
+// top-level value that is not a document, a NUL in a key or regex, invalid UTF-8, more than
+// 2 GiB).
 // Converters between value and C++ types live in bson_convert.hpp (included here).
 #pragma once
 
@@ -23,6 +25,7 @@
 
 #include <bson/bson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -146,7 +149,8 @@ class element_writer {
     put_length(out_, b.bytes.size() + (old_binary ? 4 : 0));
     out_.push_back(static_cast<char>(b.subtype));
     if (old_binary) put_length(out_, b.bytes.size());
-    out_.append(b.bytes.begin(), b.bytes.end());
+    // As chars: append(first, last) over bytes builds a temporary string of them first.
+    out_.append(reinterpret_cast<const char*>(b.bytes.data()), b.bytes.size());
   }
   void operator()(datetime d) const {
     head(BSON_TYPE_DATE_TIME);
@@ -207,6 +211,69 @@ class element_writer {
 
 inline void put_element(std::string& out, std::string_view key, const value& v) {
   std::visit(element_writer(out, key), v.variant());
+}
+
+// The bytes put_document() will write for a document, counted without touching any string's
+// bytes, so that encoding reserves its output once: a large string or binary is then copied
+// once, never again by a growing buffer. Only a hint: the writer still checks everything.
+inline std::size_t document_size(const document& d);
+inline std::size_t array_size(const array& a);
+
+inline std::size_t decimal_digits(std::size_t i) {
+  std::size_t n = 1;
+  for (; i >= 10; i /= 10) ++n;
+  return n;
+}
+
+struct payload_size {
+  static std::size_t string(const std::string& s) { return 4 + s.size() + 1; }
+
+  std::size_t operator()(std::nullptr_t) const { return 0; }
+  std::size_t operator()(bool) const { return 1; }
+  std::size_t operator()(std::int32_t) const { return 4; }
+  std::size_t operator()(std::int64_t) const { return 8; }
+  std::size_t operator()(double) const { return 8; }
+  std::size_t operator()(const std::string& s) const { return string(s); }
+  std::size_t operator()(const document& d) const { return document_size(d); }
+  std::size_t operator()(const array& a) const { return array_size(a); }
+  std::size_t operator()(const binary& b) const {
+    return 4 + 1 + (b.subtype == BSON_SUBTYPE_BINARY_DEPRECATED ? 4 : 0) + b.bytes.size();
+  }
+  std::size_t operator()(datetime) const { return 8; }
+  std::size_t operator()(const object_id& id) const { return id.bytes.size(); }
+  std::size_t operator()(decimal128) const { return 16; }
+  std::size_t operator()(timestamp) const { return 8; }
+  std::size_t operator()(const regex& r) const {
+    return r.pattern.size() + 1 + r.options.size() + 1;
+  }
+  std::size_t operator()(min_key) const { return 0; }
+  std::size_t operator()(max_key) const { return 0; }
+  std::size_t operator()(undefined) const { return 0; }
+  std::size_t operator()(const symbol& s) const { return string(s.text); }
+  std::size_t operator()(const javascript& js) const { return string(js.code); }
+  std::size_t operator()(const javascript_with_scope& js) const {
+    return 4 + string(js.code) + document_size(js.scope);
+  }
+  std::size_t operator()(const db_pointer& p) const {
+    return string(p.collection) + p.id.bytes.size();
+  }
+};
+
+// Type byte, key and its NUL, payload.
+inline std::size_t element_size(std::size_t key_size, const value& v) {
+  return 1 + key_size + 1 + std::visit(payload_size{}, v.variant());
+}
+
+inline std::size_t document_size(const document& d) {
+  std::size_t n = 4 + 1;
+  for (const auto& [key, member] : d) n += element_size(key.size(), member);
+  return n;
+}
+
+inline std::size_t array_size(const array& a) {
+  std::size_t n = 4 + 1;
+  for (std::size_t i = 0; i < a.size(); ++i) n += element_size(decimal_digits(i), a[i]);
+  return n;
 }
 
 class reader {
@@ -388,6 +455,9 @@ struct BsonCodec {
     if (!d) throw encoding_error("a BSON message must be a document");
     const std::size_t old_size = out.size();
     try {
+      // Geometric growth still, for callers that append many messages to one string.
+      const std::size_t needed = old_size + detail::bson_wire::document_size(*d);
+      if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
       detail::bson_wire::put_document(out, *d);
     } catch (...) {
       out.resize(old_size);

@@ -79,11 +79,16 @@ const T& bson_get(const value& v) {
   throw_bson_type_mismatch(bson_type_names[bson_alternative_index<T, value::storage>::value], v);
 }
 
-// Reads a value held exactly as T (one of value's alternatives).
+// Reads a value held exactly as T (one of value's alternatives); from an rvalue, moves it out.
 template <class T>
 struct bson_alternative_converter {
   static value to_value(const T& t) { return value(t); }
+  static value to_value(T&& t) { return value(std::move(t)); }
   static T from_value(const value& v) { return bson_get<T>(v); }
+  static T from_value(value&& v) {
+    if (auto* p = std::get_if<T>(&v.variant())) return std::move(*p);
+    return bson_get<T>(v);
+  }
 };
 }  // namespace detail
 
@@ -215,12 +220,19 @@ struct converter<value, std::nullptr_t> {
   }
 };
 
-// Bytes are BSON binary (subtype 0), not an array of integers.
+// Bytes are BSON binary (subtype 0), not an array of integers. Rvalues move.
 template <>
 struct converter<value, std::vector<std::uint8_t>> {
   static value to_value(const std::vector<std::uint8_t>& bytes) { return value(binary{0, bytes}); }
+  static value to_value(std::vector<std::uint8_t>&& bytes) {
+    return value(binary{0, std::move(bytes)});
+  }
   static std::vector<std::uint8_t> from_value(const value& v) {
     return detail::bson_get<binary>(v).bytes;
+  }
+  static std::vector<std::uint8_t> from_value(value&& v) {
+    if (auto* b = std::get_if<binary>(&v.variant())) return std::move(b->bytes);
+    return from_value(std::as_const(v));
   }
 };
 

@@ -333,10 +333,14 @@ Tuple tuple_from_array(const V& v, std::index_sequence<I...>) {
 template <class V>
 struct converter<V, V> {
   static V to_value(const V& v) { return v; }
+  static V to_value(V&& v) { return std::move(v); }
   static V from_value(const V& v) { return v; }
+  static V from_value(V&& v) { return std::move(v); }
 };
 
 // std::vector<T> <-> array (codecs may specialise particular element types, e.g. BSON bytes).
+// From an rvalue array, the elements are moved out (at() gives const access to an array that
+// is not const).
 template <class V, class T, class A>
 struct converter<V, std::vector<T, A>, std::enable_if_t<!std::is_same_v<V, std::vector<T, A>>>> {
   using traits = value_traits<V>;
@@ -345,12 +349,26 @@ struct converter<V, std::vector<T, A>, std::enable_if_t<!std::is_same_v<V, std::
     for (const auto& item : items) traits::push_back(out, bsonrpc::to_value<V>(item));
     return out;
   }
-  static std::vector<T, A> from_value(const V& v) {
+  static V to_value(std::vector<T, A>&& items) {
+    V out = traits::make_array();
+    for (auto& item : items) traits::push_back(out, bsonrpc::to_value<V>(std::move(item)));
+    return out;
+  }
+  static std::vector<T, A> from_value(const V& v) { return read(v, false); }
+  static std::vector<T, A> from_value(V&& v) { return read(v, true); }
+
+ private:
+  static std::vector<T, A> read(const V& v, bool move_elements) {
     if (!traits::is_array(v)) throw conversion_error("expected an array");
     std::vector<T, A> out;
     const std::size_t n = traits::size(v);
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(bsonrpc::from_value<T>(traits::at(v, i)));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (move_elements)
+        out.push_back(bsonrpc::from_value<T>(std::move(const_cast<V&>(traits::at(v, i)))));
+      else
+        out.push_back(bsonrpc::from_value<T>(traits::at(v, i)));
+    }
     return out;
   }
 };
@@ -391,9 +409,16 @@ struct converter<V, std::optional<T>> {
   static V to_value(const std::optional<T>& o) {
     return o ? bsonrpc::to_value<V>(*o) : traits::make_null();
   }
+  static V to_value(std::optional<T>&& o) {
+    return o ? bsonrpc::to_value<V>(std::move(*o)) : traits::make_null();
+  }
   static std::optional<T> from_value(const V& v) {
     if (traits::is_null(v)) return std::nullopt;
     return bsonrpc::from_value<T>(v);
+  }
+  static std::optional<T> from_value(V&& v) {
+    if (traits::is_null(v)) return std::nullopt;
+    return bsonrpc::from_value<T>(std::move(v));
   }
 };
 

@@ -25,6 +25,9 @@ struct message_view {
   const V* result = nullptr;    // response
   const V* error = nullptr;     // error response: an object with integer code, string message
   const char* problem = "";     // invalid: why, for the log and the error's data
+  // Whoever holds the message discards it once the handler returns, and it is not const: the
+  // handler's arguments may be moved out of `params` (set by route(), never by classify()).
+  bool params_movable = false;
 };
 
 // An id is a string, an integer or null (JSON-RPC 2.0 section 4; fractions are refused).

@@ -102,6 +102,10 @@ routed<typename Codec::value_type> route(std::string_view bytes, decode_limits l
     }
   }
   r.message = classify<Codec>(*r.doc);
+  // r.doc is ours and goes to the one handler that runs it; nothing reads its params after
+  // the handler has its arguments (the hooks have seen it already, the reply needs only the
+  // id and the method, which are not params).
+  r.message.params_movable = true;
   switch (r.message.kind) {
     case message_kind::response:
     case message_kind::error_response: r.kind = route_kind::response; return r;

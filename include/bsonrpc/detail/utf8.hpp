@@ -1,4 +1,4 @@
-// bsonrpc/detail/utf8.hpp: strict UTF-8 validation for both codecs, ASCII eight bytes at a time.
+// bsonrpc/detail/utf8.hpp: strict UTF-8 validation for both codecs, ASCII a word at a time.
 //
 // Well-formed means RFC 3629, table 3-7 of Unicode: shortest form only, no surrogates, nothing
 // above U+10FFFF. That is what nlohmann's lexer accepts in JSON strings, so the JSON and BSON
@@ -58,6 +58,16 @@ inline bool is_valid_utf8(std::string_view text, bool allow_nul) noexcept {
   const char* p = text.data();
   const char* const end = p + text.size();
   while (p != end) {
+    // ASCII 32 bytes at a time (a large string is mostly this loop), then 8 at a time.
+    while (end - p >= 32) {
+      const std::uint64_t a = load_word(p), b = load_word(p + 8), c = load_word(p + 16),
+                          d = load_word(p + 24);
+      if (((a | b | c | d) & high_bits) != 0) break;
+      if (!allow_nul &&
+          (zero_byte_bits(a) | zero_byte_bits(b) | zero_byte_bits(c) | zero_byte_bits(d)) != 0)
+        break;
+      p += 32;
+    }
     while (end - p >= 8) {
       const std::uint64_t word = load_word(p);
       if ((word & high_bits) != 0 || (!allow_nul && zero_byte_bits(word) != 0)) break;
