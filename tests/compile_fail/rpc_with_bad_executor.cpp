@@ -18,6 +18,8 @@ struct InlineExecutor {
     void wait_for_notification_handlers() const {}
     struct scope {};
     scope blocking_scope() const { return {}; }
+    void read_until(const std::function<bool()>&, std::chrono::steady_clock::time_point) {}
+    void handler_returned() {}
     void join() {}
     void release(const std::function<bool(std::chrono::milliseconds)>&) {}
   };

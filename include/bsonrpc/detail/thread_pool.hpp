@@ -7,8 +7,8 @@
 // Besides handlers, the pool runs its connection's reading role (leader/followers): a
 // `lead` task is never counted against max_threads and never waits behind handlers, so a pool
 // whose handlers all block still reads. The leader that reads a request while no handler runs
-// may keep it: it claims a handler slot (try_claim), passes the reading role on to an idle or
-// new thread (lead), and runs the handler itself, then releases the slot (release_claim).
+// may keep it: it claims a handler slot (try_claim), runs the handler itself, then releases
+// the slot (release_claim).
 #pragma once
 
 #include <condition_variable>

@@ -77,6 +77,9 @@ struct EventLoop {
       return true;
     }
 
+    // A blocking caller waits for the loop to read its reply.
+    void read_until(const std::function<bool()>&, std::chrono::steady_clock::time_point) {}
+
     // Handlers hold no slot here: the runner, or the loop, bounds them.
     void handler_returned() noexcept {}
 

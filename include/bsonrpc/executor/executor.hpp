@@ -22,6 +22,11 @@
 //   blocking_scope() const;
 //       Returns an object held while a thread waits for the peer (Threads lends the waiting
 //       handler's pool slot to others, so a peer calling back is still served).
+//   void read_until(const std::function<bool()>& ready,
+//                   std::chrono::steady_clock::time_point deadline);
+//       Called by a blocking caller (inside blocking_scope) before it waits for its reply: a
+//       policy may read on the calling thread until ready() or the deadline, so the caller
+//       reads its own reply. It may return at any time; the caller then waits as usual.
 //   bool may_block() const;
 //       Whether a blocking call may wait on the calling thread (not on a thread that must
 //       read the very reply it would wait for).
@@ -74,6 +79,10 @@ BSONRPC_DETAIL_EXECUTOR_MEMBER(has_post_notification, std::declval<R&>().post_no
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_wait_for_notification_handlers,
                                std::declval<const R&>().wait_for_notification_handlers())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_blocking_scope, std::declval<const R&>().blocking_scope())
+BSONRPC_DETAIL_EXECUTOR_MEMBER(has_read_until,
+                               std::declval<R&>().read_until(
+                                   std::declval<const std::function<bool()>&>(),
+                                   std::declval<std::chrono::steady_clock::time_point>()))
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_may_block, bool{std::declval<const R&>().may_block()})
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_handler_returned, std::declval<R&>().handler_returned())
 BSONRPC_DETAIL_EXECUTOR_MEMBER(has_join, std::declval<R&>().join())
@@ -101,7 +110,8 @@ constexpr bool is_executor() {
   return c::has_runtime<E>::value && c::constructible<R>::value && c::has_start<R>::value &&
          c::has_post_request<R>::value && c::has_post_notification<R>::value &&
          c::has_wait_for_notification_handlers<R>::value && c::has_blocking_scope<R>::value &&
-         c::has_may_block<R>::value && c::has_handler_returned<R>::value &&
+         c::has_read_until<R>::value && c::has_may_block<R>::value &&
+         c::has_handler_returned<R>::value &&
          c::has_join<R>::value && c::has_release<R>::value;
 }
 template <class E>
@@ -136,6 +146,10 @@ struct executor_static_asserts {
                     has<detail::executor_concept::has_blocking_scope>,
                 "Executor: runtime lacks `blocking_scope() const` (an object held while a "
                 "thread waits for the peer)");
+  static_assert(!detail::executor_concept::has_runtime<E>::value ||
+                    has<detail::executor_concept::has_read_until>,
+                "Executor: runtime lacks `void read_until(const std::function<bool()>& ready, "
+                "std::chrono::steady_clock::time_point deadline)`");
   static_assert(!detail::executor_concept::has_runtime<E>::value ||
                     has<detail::executor_concept::has_may_block>,
                 "Executor: runtime lacks `bool may_block() const`");

@@ -8,19 +8,21 @@
 // except on the thread that is reading at that moment. The Executor concept:
 // executor/executor.hpp.
 //
-// Leader/followers: the thread that reads a request runs its handler itself, and writes the
-// reply, once it has passed the reading role on to an idle (or new) thread of the connection.
-// A request costs no hand-off between threads; the next leader wakes while the handler runs.
-// When every handler slot is taken, requests queue for the pool as before, and the reader
-// keeps reading.
+// Leader/followers (detail/reading_role.hpp): one thread at a time reads. The thread that
+// reads a request while no handler runs keeps it, runs the handler and writes the reply, then
+// reads on; a blocking caller reads its own reply. The role moves to another thread only when
+// one asks for it, or when its holder has been away for 2 ms (a standby takes it over). When
+// every handler slot is taken, requests queue for the pool, and the reader keeps reading.
 #pragma once
 
+#include <bsonrpc/detail/reading_role.hpp>
 #include <bsonrpc/detail/thread_pool.hpp>
 #include <bsonrpc/executor/executor.hpp>
 #include <bsonrpc/options.hpp>
 
 #include <asio.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -50,8 +52,8 @@ struct Threads {
     ~runtime() { join_threads(); }
 
     // Starts the reading role: a thread of the pool drives the io_context until `done()`
-    // holds, passing the role on whenever it keeps a request for itself. Other threads may run
-    // the same io_context too: the connection's strand keeps it in order.
+    // holds. Other threads may run the same io_context too: the connection's strand keeps it
+    // in order.
     void start(std::function<bool()> done) {
       if (!io_context_) return;  // the user's execution context runs the I/O
       {
@@ -61,14 +63,12 @@ struct Threads {
       pool_.lead([this] { lead(); });
     }
 
-    // On the strand. On the reading thread, the first request of a read is kept for that
-    // thread if a handler slot is free: it runs once the read's completion returns, while
-    // another thread reads on.
+    // On the strand. On a pool thread that reads, the first request of a read is kept for
+    // that thread if a handler slot is free: it runs once the read's completion returns.
     void post_request(std::function<void()> task) {
       leadership* mine = leading();
-      if (mine && mine->owner == this && !mine->kept && pool_.try_claim()) {
+      if (mine && mine->owner == this && mine->may_keep && !mine->kept && pool_.try_claim()) {
         mine->kept = std::move(task);
-        pool_.lead([this] { lead(); });
         return;
       }
       pool_.post(std::move(task));
@@ -84,7 +84,43 @@ struct Threads {
       if (!concurrent_notifications_) notifications_.wait_for_posted();
     }
 
-    detail::thread_pool::blocking_scope blocking_scope() const { return {}; }
+    // Held while a thread waits for the peer: lends a handler's pool slot to others, and
+    // counts the caller for the reading role.
+    class wait_scope {
+     public:
+      explicit wait_scope(detail::reading_role& role) : role_(role) { role_.count_caller(+1); }
+      ~wait_scope() { role_.count_caller(-1); }
+      wait_scope(const wait_scope&) = delete;
+      wait_scope& operator=(const wait_scope&) = delete;
+
+     private:
+      detail::thread_pool::blocking_scope lent_;
+      detail::reading_role& role_;
+    };
+    wait_scope blocking_scope() const { return wait_scope(role_); }
+
+    // A blocking caller reads its own reply when nobody else needs the reading role: it
+    // drives the io_context until `ready()` or `deadline`, then keeps the role while it is
+    // away (a call loop costs no hand-off); a standby reads on if it stays away.
+    void read_until(const std::function<bool()>& ready,
+                    std::chrono::steady_clock::time_point deadline) {
+      if (!io_context_ || on_io_thread() || ready()) return;
+      const std::function<bool()> done = reading_done();
+      if (!done) return;
+      if (!role_.try_take([this] { asio::post(*io_context_, [] {}); })) return;
+      leadership mine{this, {}, false};
+      leadership* outer = std::exchange(leading(), &mine);
+      bool ended = false;
+      while (!ready() && !role_.handover_asked()) {
+        if ((ended = done() || io_context_->stopped())) break;
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) break;
+        io_context_->run_one_for(std::min<std::chrono::steady_clock::duration>(
+            deadline - now, std::chrono::milliseconds(100)));
+      }
+      leading() = outer;
+      if (ended ? role_.release() : role_.step_away(true)) pool_.lead([this] { lead(); });
+    }
 
     // Not on the thread reading for this connection, which reads the reply a blocking call
     // waits for.
@@ -112,10 +148,11 @@ struct Threads {
     }
 
    private:
-    // The reading role, as the thread holding it sees it.
+    // The reading role, as the thread running the io_context for it sees it.
     struct leadership {
       const runtime* owner = nullptr;
       std::function<void()> kept;  // the request this thread keeps for itself
+      bool may_keep = true;        // a pool thread; not a blocking caller
     };
     static leadership*& leading() noexcept {
       thread_local leadership* current = nullptr;
@@ -127,37 +164,60 @@ struct Threads {
       return current;
     }
 
-    // A pool thread's turn at reading: drives the io_context until reading is done, or until
-    // it keeps a request (post_request), which it then runs in the handler slot it claimed.
+    std::function<bool()> reading_done() {
+      std::lock_guard lock(done_mutex_);
+      return done_;
+    }
+
+    // A pool thread's part in reading: it stands by until the role is free (or its holder
+    // stayed away), then reads; when it hands the role over, it may stand by again.
     void lead() {
-      std::function<bool()> done;  // it may hold the connection: alive while this thread leads
-      {
-        std::lock_guard lock(done_mutex_);
-        done = done_;
+      std::function<bool()> done = reading_done();  // it may hold the connection: kept
+      if (!done) return;                            // alive while this thread takes part
+      while (role_.wait_as_standby()) {
+        if (!read(done)) return;
       }
-      if (!done) return;  // reading ended before this turn came
-      leadership mine{this, {}};
-      leadership* outer = std::exchange(leading(), &mine);
-      while (!mine.kept && !done() && !io_context_->stopped())
-        io_context_->run_one_for(std::chrono::milliseconds(100));
-      leading() = outer;
-      if (mine.kept) {
-        const runtime* outer_claim = std::exchange(claim_holder(), this);
-        mine.kept();
-        mine.kept = nullptr;
-        handler_returned();  // if the task ended without a handler's finish (a coroutine's start)
-        claim_holder() = outer_claim;
-        return;
+    }
+
+    // Reads (holding the role) until reading ends or another thread takes the role over;
+    // runs each request it keeps, with the role in hand. True if this thread must now stand
+    // by (the role went to a caller, and no other thread stands by).
+    bool read(const std::function<bool()>& done) {
+      leadership mine{this, {}, true};
+      for (;;) {
+        leadership* outer = std::exchange(leading(), &mine);
+        while (!mine.kept && !done() && !io_context_->stopped() && !role_.handover_asked())
+          io_context_->run_one_for(std::chrono::milliseconds(100));
+        leading() = outer;
+        if (mine.kept) {
+          if (role_.step_away()) pool_.lead([this] { lead(); });
+          const runtime* outer_claim = std::exchange(claim_holder(), this);
+          mine.kept();
+          mine.kept = nullptr;
+          handler_returned();  // if the task ended without a handler's finish
+          claim_holder() = outer_claim;
+          if (role_.step_back()) continue;
+          return false;  // taken over meanwhile
+        }
+        if (!done() && !io_context_->stopped()) {
+          bool handed = false;
+          const bool stand_by = role_.hand_over_if_asked(handed);
+          if (handed) return stand_by;
+          continue;  // the caller withdrew
+        }
+        break;
       }
       // Reading has ended. Completions already due (cancelled timers, the last writes)
       // release the connection's state now rather than whenever the io_context next runs.
-      if (finishing_.exchange(true)) return;
+      role_.end();
+      if (finishing_.exchange(true)) return false;
       {
         std::lock_guard lock(done_mutex_);
         done_ = nullptr;  // no cycle: `done` may hold the connection, which holds this runtime
       }
       if (!io_context_->stopped()) io_context_->poll();
       work_.reset();
+      return false;
     }
 
     // Reading for this connection, or about to hand the role on (still on the strand).
@@ -167,13 +227,17 @@ struct Threads {
     }
     bool on_own_thread() const noexcept { return pool_.runs_on_this_thread(); }
 
-    void join_threads() { pool_.stop_and_join(); }
+    void join_threads() {
+      role_.end();
+      pool_.stop_and_join();
+    }
 
     asio::io_context* io_context_ = nullptr;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::mutex done_mutex_;
     std::function<bool()> done_;  // from start() until a leader sees reading end
     std::atomic<bool> finishing_{false};
+    mutable detail::reading_role role_;
     detail::thread_pool pool_;
     detail::serial_lane notifications_;
     bool concurrent_notifications_;

@@ -28,6 +28,7 @@
 
 #include <asio.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -53,6 +54,10 @@ class wait_slot {
     std::lock_guard lock(mutex_);
     outcome_ = std::move(outcome);
     ready_.notify_all();
+  }
+  bool ready() {
+    std::lock_guard lock(mutex_);
+    return outcome_.has_value();
   }
   // Waits at most `timeout` (nullopt: forever); false if it passed first.
   bool wait(std::optional<std::chrono::milliseconds> timeout) {
@@ -238,6 +243,15 @@ class outgoing_calls {
   T wait(wait_slot<T>& slot, timeout_type timeout, Forget&& forget) {
     {
       [[maybe_unused]] auto blocked = owner_.runtime().blocking_scope();
+      using clock = std::chrono::steady_clock;
+      const auto started = clock::now();
+      owner_.runtime().read_until([&] { return slot.ready(); },
+                                  timeout ? started + *timeout : clock::time_point::max());
+      if (timeout) {
+        const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+            clock::now() - started);
+        timeout = std::max(*timeout - spent, std::chrono::milliseconds(0));
+      }
       if (!slot.wait(timeout)) {
         if (forget()) throw timeout_error();
         slot.wait(std::nullopt);  // it completed while we gave up: take it
