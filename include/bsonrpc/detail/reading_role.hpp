@@ -8,6 +8,11 @@
 // threads, and a handler that runs long delays the connection's next read by
 // `takeover_after` at most.
 //
+// The holder keeps the requests it reads (up to the pool's bound) and runs them itself, one
+// after another, while away. Whoever takes the role over from it also takes the requests it
+// has not started yet, and hands them to the pool: a slow handler holds up those behind it
+// for `takeover_after` at most.
+//
 // A blocking caller takes the role when it is free or away, and reads its own reply. When
 // another thread reads, the caller asks it to hand the role over (`interrupt` wakes it) and
 // waits briefly; if the reader does not answer in time, the caller waits for its reply as
@@ -17,15 +22,19 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace bsonrpc::detail {
 
 class reading_role {
  public:
   using clock = std::chrono::steady_clock;
+  using task = std::function<void()>;
+  using tasks = std::deque<task>;
   static constexpr std::chrono::milliseconds takeover_after{2};
   // How long a caller waits for the reader to hand the role over.
   static constexpr std::chrono::milliseconds handover_wait{2};
@@ -33,16 +42,10 @@ class reading_role {
   // busy this recently; after that, it sleeps until the role changes.
   static constexpr std::chrono::milliseconds busy_window{100};
 
-  // The first reader, from start(): the role must be free.
-  void take_first() {
-    std::lock_guard lock(mutex_);
-    state_ = state::reading;
-    holder_ = std::this_thread::get_id();
-  }
-
   // A standby's wait (one at a time): true once it holds the role, false when reading is
   // over. Its caller must then read, or (false) leave.
-  bool wait_as_standby() {
+  // `orphans` receives the requests the away holder had kept and not started.
+  bool wait_as_standby(tasks& orphans) {
     std::unique_lock lock(mutex_);
     for (;;) {
       if (over_) {
@@ -52,7 +55,7 @@ class reading_role {
       const auto now = clock::now();
       if (state_ == state::free || (state_ == state::away && now >= away_since_ + takeover_after)) {
         standby_ = false;
-        take(lock);
+        take(lock, orphans);
         return true;
       }
       if (state_ == state::away) {
@@ -122,11 +125,11 @@ class reading_role {
   // (reading elsewhere) asks the reader for it through `interrupt` and waits up to
   // handover_wait. True if this thread now reads.
   template <class Interrupt>
-  bool try_take(Interrupt&& interrupt) {
+  bool try_take(Interrupt&& interrupt, tasks& orphans) {
     std::unique_lock lock(mutex_);
     if (over_) return false;
     if (state_ != state::reading) {
-      take(lock);
+      take(lock, orphans);
       return true;
     }
     // Not from a reader that serves other waiting callers too, nor twice at once.
@@ -146,6 +149,25 @@ class reading_role {
       changed_.notify_all();
     }
     return false;
+  }
+
+  // The reader keeps a request it read, to run it once it steps away.
+  void keep(task t) {
+    std::lock_guard lock(mutex_);
+    kept_.push_back(std::move(t));
+  }
+  // The next request this thread kept, unless they were taken over (or none is left).
+  task next_kept() {
+    std::lock_guard lock(mutex_);
+    if (kept_.empty()) return {};
+    task t = std::move(kept_.front());
+    kept_.pop_front();
+    return t;
+  }
+  // The kept requests not started, when the holder cannot run them (no free handler slot).
+  tasks drop_kept() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(kept_, {});
   }
 
   // The holder leaves the role free (reading ended, or it cannot go on). True if a standby
@@ -169,9 +191,10 @@ class reading_role {
  private:
   enum class state { free, reading, away };
 
-  void take(std::unique_lock<std::mutex>&) {
+  void take(std::unique_lock<std::mutex>&, tasks& orphans) {
     state_ = state::reading;
     holder_ = std::this_thread::get_id();
+    orphans = std::exchange(kept_, {});
   }
   bool handover_pending() const { return asked_.load(std::memory_order_relaxed); }
   // Under the lock: gives the role to the thread that asked for it.
@@ -196,6 +219,7 @@ class reading_role {
   std::atomic<bool> asked_{false};  // written under mutex_; read without it between reads
   clock::time_point away_since_{};
   clock::time_point last_away_{};
+  tasks kept_;              // read by the holder, not started yet
   int callers_ = 0;        // blocking callers waiting for replies
   bool standby_ = false;   // a standby waits (or has been asked to start)
   bool sleeping_ = false;  // the standby sleeps until the role changes

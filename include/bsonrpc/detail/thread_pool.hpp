@@ -6,9 +6,8 @@
 //
 // Besides handlers, the pool runs its connection's reading role (leader/followers): a
 // `lead` task is never counted against max_threads and never waits behind handlers, so a pool
-// whose handlers all block still reads. The leader that reads a request while no handler runs
-// may keep it: it claims a handler slot (try_claim), runs the handler itself, then releases
-// the slot (release_claim).
+// whose handlers all block still reads. The reader runs the requests it read itself, each in
+// a handler slot it claims (try_claim) and releases (release_claim).
 #pragma once
 
 #include <condition_variable>
@@ -53,13 +52,11 @@ class thread_pool {
     else threads_.emplace_back([this] { work(); });
   }
 
-  // Takes a handler slot for a task the calling thread runs itself, if no handler runs or
-  // waits: a lone request (latency) is kept, while under load (many in flight) handing the
-  // reading role on for every message costs more than the pool's queue. Release it with
-  // release_claim().
+  // Takes a handler slot for a task the calling thread runs itself, if one is free and no
+  // handler waits in the queue for one. Release it with release_claim().
   bool try_claim() {
     std::lock_guard lock(mutex_);
-    if (stopping_ || !tasks_.empty() || running_ > 0) return false;
+    if (stopping_ || !tasks_.empty() || running_ >= max_threads_ + blocked_) return false;
     ++running_;
     return true;
   }

@@ -63,12 +63,14 @@ struct Threads {
       pool_.lead([this] { lead(); });
     }
 
-    // On the strand. On a pool thread that reads, the first request of a read is kept for
-    // that thread if a handler slot is free: it runs once the read's completion returns.
+    // On the strand. On a pool thread that reads, requests are kept for that thread, which
+    // runs them once the read's completion returns (reading_role hands them to the pool if
+    // another thread takes the role over first).
     void post_request(std::function<void()> task) {
       leadership* mine = leading();
-      if (mine && mine->owner == this && mine->may_keep && !mine->kept && pool_.try_claim()) {
-        mine->kept = std::move(task);
+      if (mine && mine->owner == this && mine->may_keep) {
+        role_.keep(std::move(task));
+        mine->kept = true;
         return;
       }
       pool_.post(std::move(task));
@@ -107,7 +109,9 @@ struct Threads {
       if (!io_context_ || on_io_thread() || ready()) return;
       const std::function<bool()> done = reading_done();
       if (!done) return;
-      if (!role_.try_take([this] { asio::post(*io_context_, [] {}); })) return;
+      detail::reading_role::tasks orphans;
+      if (!role_.try_take([this] { asio::post(*io_context_, [] {}); }, orphans)) return;
+      to_pool(orphans);
       leadership mine{this, {}, false};
       leadership* outer = std::exchange(leading(), &mine);
       bool ended = false;
@@ -151,7 +155,7 @@ struct Threads {
     // The reading role, as the thread running the io_context for it sees it.
     struct leadership {
       const runtime* owner = nullptr;
-      std::function<void()> kept;  // the request this thread keeps for itself
+      bool kept = false;           // it read requests it keeps for itself
       bool may_keep = true;        // a pool thread; not a blocking caller
     };
     static leadership*& leading() noexcept {
@@ -164,6 +168,29 @@ struct Threads {
       return current;
     }
 
+    // Runs the requests this thread kept, each in a handler slot of its own, until none is
+    // left or another thread took them with the role. With every slot taken, they queue.
+    void run_kept() {
+      while (std::function<void()> task = role_.next_kept()) {
+        if (!pool_.try_claim()) {
+          pool_.post(std::move(task));
+          auto rest = role_.drop_kept();
+          to_pool(rest);
+          return;
+        }
+        const runtime* outer_claim = std::exchange(claim_holder(), this);
+        task();
+        task = nullptr;
+        handler_returned();  // if the task ended without a handler's finish
+        claim_holder() = outer_claim;
+      }
+    }
+
+    void to_pool(detail::reading_role::tasks& tasks) {
+      for (auto& task : tasks) pool_.post(std::move(task));
+      tasks.clear();
+    }
+
     std::function<bool()> reading_done() {
       std::lock_guard lock(done_mutex_);
       return done_;
@@ -174,7 +201,9 @@ struct Threads {
     void lead() {
       std::function<bool()> done = reading_done();  // it may hold the connection: kept
       if (!done) return;                            // alive while this thread takes part
-      while (role_.wait_as_standby()) {
+      detail::reading_role::tasks orphans;
+      while (role_.wait_as_standby(orphans)) {
+        to_pool(orphans);
         if (!read(done)) return;
       }
     }
@@ -190,12 +219,9 @@ struct Threads {
           io_context_->run_one_for(std::chrono::milliseconds(100));
         leading() = outer;
         if (mine.kept) {
+          mine.kept = false;
           if (role_.step_away()) pool_.lead([this] { lead(); });
-          const runtime* outer_claim = std::exchange(claim_holder(), this);
-          mine.kept();
-          mine.kept = nullptr;
-          handler_returned();  // if the task ended without a handler's finish
-          claim_holder() = outer_claim;
+          run_kept();
           if (role_.step_back()) continue;
           return false;  // taken over meanwhile
         }
