@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -271,4 +272,96 @@ TEST_CASE("Threads: a standard request's handler runs on the thread that read it
   rpc client(std::move(c));
   // Sequential calls: each request is the only one read while its handler runs.
   for (int i = 0; i < 20; ++i) CHECK(client.call<bool>("handled_where_read"));
+}
+
+namespace policy_it {
+struct Sleeper {
+  int sleep_ms(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+  }
+  int echo(int x) { return x; }
+};
+BSONRPC_SERVICE(Sleeper, BSONRPC_REQUEST(sleep_ms, ms), BSONRPC_REQUEST(echo, x))
+
+// Each side its own io_context, as a program holding one connection has.
+struct threads_pair {
+  using rpc = bsonrpc::Rpc<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
+  explicit threads_pair(bsonrpc::Options client_options = {}) {
+    asio::ip::tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket c(client_io);
+    c.connect(acceptor.local_endpoint());
+    server.emplace(acceptor.accept(), services);
+    client.emplace(std::move(c), client_options);
+  }
+  asio::io_context server_io, client_io;
+  Sleeper services;
+  std::optional<rpc> server;
+  std::optional<rpc> client;
+};
+}  // namespace policy_it
+
+TEST_CASE("Threads: a blocking call reads its own reply on the calling thread",
+          "[execution][integration][threads]") {
+  std::mutex mutex;
+  std::vector<std::thread::id> readers;  // the thread that read each response
+  bsonrpc::Options options;
+  options.hooks = {[&](bsonrpc::hook_message<nlohmann::json>& m) {
+    if (!m.is_incoming() || m.kind() != bsonrpc::hook_kind::response) return;
+    std::lock_guard lock(mutex);
+    readers.push_back(std::this_thread::get_id());
+  }};
+  policy_it::threads_pair pair(options);
+  for (int i = 0; i < 20; ++i) CHECK(pair.client->call<int>("echo", i) == i);
+  std::lock_guard lock(mutex);
+  REQUIRE(readers.size() == 20);
+  // The reading thread hands the role to the first caller when asked (within 100 ms); from
+  // then on the caller keeps it between calls.
+  for (std::size_t i = 1; i < readers.size(); ++i) CHECK(readers[i] == std::this_thread::get_id());
+}
+
+TEST_CASE("Threads: a request that runs long does not hold up the requests read with it",
+          "[execution][integration][threads]") {
+  policy_it::threads_pair pair;
+  const auto started = std::chrono::steady_clock::now();
+  // Sent back to back, so that the server usually reads them together; the reading thread
+  // starts the first itself, and a standby hands the second to the pool.
+  auto slow = pair.client->async_call<int>("sleep_ms", 500);
+  auto fast = pair.client->async_call<int>("echo", 7);
+  CHECK(fast.get() == 7);
+  CHECK(std::chrono::steady_clock::now() - started < 400ms);
+  CHECK(slow.get() == 500);
+}
+
+namespace policy_it {
+struct Listener {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  int count = 0;
+  void ping() {
+    std::lock_guard lock(mutex);
+    ++count;
+    arrived.notify_all();
+  }
+};
+BSONRPC_SERVICE(Listener, BSONRPC_NOTIFICATION(ping))
+}  // namespace policy_it
+
+TEST_CASE("Threads: the peer's notification is read while the caller that read last is away",
+          "[execution][integration][threads]") {
+  using rpc = bsonrpc::Rpc<bsonrpc::JsonCodec, bsonrpc::Rfc7464, bsonrpc::Threads>;
+  policy_it::Listener listener;
+  asio::io_context server_io, client_io;
+  asio::ip::tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket c(client_io);
+  c.connect(acceptor.local_endpoint());
+  policy_it::Sleeper services;
+  rpc server(acceptor.accept(), services);
+  rpc client(std::move(c), listener);
+  // The main thread holds the client's reading role after its calls, then does not call
+  // again: a standby must take the role over to read the notification.
+  for (int i = 0; i < 5; ++i) CHECK(client.call<int>("echo", i) == i);
+  server.notify("ping");
+  std::unique_lock lock(listener.mutex);
+  CHECK(listener.arrived.wait_for(lock, 5s, [&] { return listener.count == 1; }));
 }

@@ -36,8 +36,9 @@ class reading_role {
   using task = std::function<void()>;
   using tasks = std::deque<task>;
   static constexpr std::chrono::milliseconds takeover_after{2};
-  // How long a caller waits for the reader to hand the role over.
-  static constexpr std::chrono::milliseconds handover_wait{2};
+  // How long a caller waits for the reader to hand the role over: the reader answers between
+  // two completions, and the reply wakes it if nothing else does.
+  static constexpr std::chrono::milliseconds handover_wait{100};
   // A standby checks on an away holder every takeover_after while the connection has been
   // busy this recently; after that, it sleeps until the role changes.
   static constexpr std::chrono::milliseconds busy_window{100};

@@ -115,12 +115,18 @@ struct Threads {
       leadership mine{this, {}, false};
       leadership* outer = std::exchange(leading(), &mine);
       bool ended = false;
-      while (!ready() && !role_.handover_asked()) {
-        if ((ended = done() || io_context_->stopped())) break;
-        const auto now = std::chrono::steady_clock::now();
-        if (now >= deadline) break;
-        io_context_->run_one_for(std::min<std::chrono::steady_clock::duration>(
-            deadline - now, std::chrono::milliseconds(100)));
+      try {
+        while (!ready() && !role_.handover_asked()) {
+          if ((ended = done() || io_context_->stopped())) break;
+          const auto now = std::chrono::steady_clock::now();
+          if (now >= deadline) break;
+          io_context_->run_one_for(std::min<std::chrono::steady_clock::duration>(
+              deadline - now, std::chrono::milliseconds(100)));
+        }
+      } catch (...) {  // a completion of the user's threw: the role must not leave with it
+        leading() = outer;
+        if (role_.release()) pool_.lead([this] { lead(); });
+        throw;
       }
       leading() = outer;
       if (ended ? role_.release() : role_.step_away(true)) pool_.lead([this] { lead(); });
