@@ -259,9 +259,20 @@ struct Threads {
     }
     bool on_own_thread() const noexcept { return pool_.runs_on_this_thread(); }
 
+    // Stops and joins this connection's threads. Reading may have ended while none of them
+    // held the role (a blocking caller had stepped away with it), so none ran the end of
+    // read(): the reference cycle through `done_` and the kept requests is broken here. The
+    // caller holds the connection, so nothing destroyed here destroys this runtime.
     void join_threads() {
       role_.end();
       pool_.stop_and_join();
+      std::function<bool()> done;
+      {
+        std::lock_guard lock(done_mutex_);
+        done = std::exchange(done_, nullptr);
+      }
+      detail::reading_role::tasks kept = role_.drop_kept();
+      work_.reset();
     }
 
     asio::io_context* io_context_ = nullptr;
