@@ -19,7 +19,7 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -77,8 +77,10 @@ class dispatcher {
   void add_service(Service& service) {
     static_assert(is_service_v<Service>,
                   "add_service: register the class with BSONRPC_SERVICE first");
-    std::apply([&](const auto&... spec) { (add_method(service, spec), ...); },
-               bsonrpc_service_methods(detail::service_tag<Service>{}));
+    // Built once per Service type: each connection's table refers to these specs rather
+    // than copying them (see add_method).
+    static const auto specs = bsonrpc_service_methods(detail::service_tag<Service>{});
+    std::apply([&](const auto&... spec) { (add_method(service, spec), ...); }, specs);
   }
 
   // As above, sharing ownership of the service.
@@ -400,33 +402,43 @@ class dispatcher {
         spawn;
     execution policy = execution::standard;  // never set for a coroutine (spawn)
   };
-  using table = std::map<std::string, entry, std::less<>>;
+  // Sorted by name: a connection's table is a few contiguous allocations, not one per method
+  // (it is built for every connection, so it counts in each idle connection's memory).
+  using table = std::vector<std::pair<std::string, entry>>;
 
+  static auto position(const table& methods, std::string_view name) {
+    return std::lower_bound(methods.begin(), methods.end(), name,
+                            [](const auto& e, std::string_view n) { return e.first < n; });
+  }
   static const entry* find(const table& methods, std::string_view name) {
-    auto it = methods.find(name);
-    return it == methods.end() ? nullptr : &it->second;
+    auto it = position(methods, name);
+    return it == methods.end() || it->first != name ? nullptr : &it->second;
   }
 
+  // `spec` is static (add_service's specs): the handlers keep a pointer to it and one to the
+  // service, which std::function holds without allocating.
   template <class Service, class Spec>
   void add_method(Service& service, const Spec& spec) {
     table& methods = spec.kind == detail::method_kind::request ? requests_ : notifications_;
     entry e;
     using member = decltype(spec.member);
     if constexpr (detail::is_coroutine_member_v<member>) {
-      e.spawn = [&service, spec](std::shared_ptr<Context> context, const value_type* params,
+      e.spawn = [&service, &spec](std::shared_ptr<Context> context, const value_type* params,
                                  const asio::any_io_executor& ex,
                                  std::function<void(std::exception_ptr, value_type)> done) {
         detail::spawn_method<value_type>(spec, service, std::move(context), params, ex,
                                          std::move(done));
       };
     } else {
-      e.invoke = [&service, spec](Context& context, const value_type* params, bool movable) {
+      e.invoke = [&service, &spec](Context& context, const value_type* params, bool movable) {
         return detail::invoke_method<value_type>(spec, service, context, params, movable);
       };
       e.policy = spec.policy;
     }
-    if (!methods.emplace(std::string(spec.name), std::move(e)).second)
+    auto at = position(methods, spec.name);
+    if (at != methods.end() && at->first == spec.name)
       throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));
+    methods.emplace(at, std::string(spec.name), std::move(e));
   }
 
   // Runs a coroutine handler to completion on a private io_context (synchronous use).
