@@ -20,7 +20,10 @@
 #include <chrono>
 #include <functional>
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -90,15 +93,51 @@ class dispatcher {
     owned_.push_back(std::move(service));
   }
 
+  // Exposes a function, or a lambda or object with one operator() (not a template), as the
+  // request `name`. Its parameters bind as a service member's do: after an optional leading
+  // bsonrpc::Context&, one per name in `names` (positional or named params), or, with no names
+  // and one parameter, the whole params object. Its return value is the result. Safe at any
+  // time, from any thread (registering after messages flow copies the method table).
+  template <class F>
+  void add_request(std::string name, F fn, execution where = execution::standard) {
+    add_function(detail::method_kind::request, std::move(name), std::move(fn),
+                 std::array<std::string, 0>{}, where);
+  }
+  template <class F, std::size_t N>
+  void add_request(std::string name, F fn, const std::string_view (&names)[N],
+                   execution where = execution::standard) {
+    add_function(detail::method_kind::request, std::move(name), std::move(fn), to_names(names),
+                 where);
+  }
+  // As add_request, for the notification `name`; `fn` returns void.
+  template <class F>
+  void add_notification(std::string name, F fn, execution where = execution::standard) {
+    add_function(detail::method_kind::notification, std::move(name), std::move(fn),
+                 std::array<std::string, 0>{}, where);
+  }
+  template <class F, std::size_t N>
+  void add_notification(std::string name, F fn, const std::string_view (&names)[N],
+                        execution where = execution::standard) {
+    add_function(detail::method_kind::notification, std::move(name), std::move(fn),
+                 to_names(names), where);
+  }
+
+  // Messages may be dispatched from now on, on other threads: later registrations replace
+  // the method table instead of changing it. An Rpc calls it before it starts reading.
+  void start_dispatching() {
+    std::lock_guard lock(registering_);
+    dispatching_ = true;
+  }
+
   void set_response_handler(response_handler handler) { on_response_ = std::move(handler); }
   const logger& log() const noexcept { return log_; }
   const Options& options() const noexcept { return options_; }
   // Options::hooks, ready to run over this codec's messages.
   const detail::hook_chain<Codec>& hooks() const noexcept { return hooks_; }
 
-  bool has_request(std::string_view name) const { return find(requests_, name) != nullptr; }
+  bool has_request(std::string_view name) const { return find(live().requests, name) != nullptr; }
   bool has_notification(std::string_view name) const {
-    return find(notifications_, name) != nullptr;
+    return find(live().notifications, name) != nullptr;
   }
 
   // Handles one incoming message (or batch) to completion, running handlers on this thread,
@@ -171,7 +210,7 @@ class dispatcher {
   // Runs a request's handler and returns its reply: the result, or the error it maps to.
   value_type run_request(const message& m, Context& context) {
     const value_type id = *m.id;
-    const entry* handler = find(requests_, m.method);
+    const entry* handler = find(live().requests, m.method);
     if (!handler) {
       log_(log_level::info, "method not found: " + std::string(m.method));
       return error_reply(id, errc::method_not_found, "Method not found");
@@ -191,7 +230,7 @@ class dispatcher {
   execution execution_of(const message& m) const {
     if (m.kind != detail::message_kind::request && *m.problem) return execution::standard;
     const table& methods =
-        m.kind == detail::message_kind::request ? requests_ : notifications_;
+        m.kind == detail::message_kind::request ? live().requests : live().notifications;
     const entry* handler = find(methods, m.method);
     return handler ? handler->policy : execution::standard;
   }
@@ -201,7 +240,7 @@ class dispatcher {
     // An invalid notification goes to run_notification(), which drops it: never to a handler.
     if (m.kind != detail::message_kind::request && *m.problem) return false;
     const table& methods =
-        m.kind == detail::message_kind::request ? requests_ : notifications_;
+        m.kind == detail::message_kind::request ? live().requests : live().notifications;
     const entry* handler = find(methods, m.method);
     return handler && handler->spawn;
   }
@@ -212,7 +251,7 @@ class dispatcher {
                    const asio::any_io_executor& ex,
                    std::function<void(std::optional<value_type>)> done) {
     const bool is_request = m.kind == detail::message_kind::request;
-    const entry& handler = *find(is_request ? requests_ : notifications_, m.method);
+    const entry& handler = *find(is_request ? live().requests : live().notifications, m.method);
     std::optional<value_type> id;
     if (is_request) id = *m.id;
     std::string method(m.method);
@@ -262,7 +301,7 @@ class dispatcher {
       log_(log_level::error, "invalid notification " + std::string(m.method) + ": " + m.problem);
       return;
     }
-    const entry* handler = find(notifications_, m.method);
+    const entry* handler = find(live().notifications, m.method);
     if (!handler) {
       log_(log_level::info, "notification not found: " + std::string(m.method));
       return;
@@ -406,6 +445,11 @@ class dispatcher {
   // (it is built for every connection, so it counts in each idle connection's memory).
   using table = std::vector<std::pair<std::string, entry>>;
 
+  struct tables {
+    table requests;
+    table notifications;
+  };
+
   static auto position(const table& methods, std::string_view name) {
     return std::lower_bound(methods.begin(), methods.end(), name,
                             [](const auto& e, std::string_view n) { return e.first < n; });
@@ -419,7 +463,6 @@ class dispatcher {
   // service, which std::function holds without allocating.
   template <class Service, class Spec>
   void add_method(Service& service, const Spec& spec) {
-    table& methods = spec.kind == detail::method_kind::request ? requests_ : notifications_;
     entry e;
     using member = decltype(spec.member);
     if constexpr (detail::is_coroutine_member_v<member>) {
@@ -435,10 +478,64 @@ class dispatcher {
       };
       e.policy = spec.policy;
     }
-    auto at = position(methods, spec.name);
-    if (at != methods.end() && at->first == spec.name)
-      throw std::logic_error("bsonrpc: method registered twice: " + std::string(spec.name));
-    methods.emplace(at, std::string(spec.name), std::move(e));
+    add_entry(spec.kind, std::string(spec.name), std::move(e));
+  }
+
+  template <class F, std::size_t N>
+  void add_function(detail::method_kind kind, std::string name, F fn,
+                    std::array<std::string, N> names, execution where) {
+    using traits = detail::callable_traits<F>;
+    static_assert(traits::valid, "bsonrpc: add_request/add_notification take a function, or a "
+                                 "lambda or object with one operator() that is not a template "
+                                 "(no auto parameters)");
+    using params = typename traits::args;
+    using result = typename traits::result;
+    static_assert(detail::binding<params, N>::valid,
+                  "bsonrpc: give one name for each parameter of the function (not counting a "
+                  "leading bsonrpc::Context&), or none for a function taking the whole params "
+                  "object as its one parameter");
+    static_assert(!detail::awaitable_result<result>::is_awaitable,
+                  "bsonrpc: a coroutine handler is registered as a service member");
+    if (kind == detail::method_kind::notification && !std::is_void_v<result>)
+      throw std::logic_error("bsonrpc: a notification handler returns void: " + name);
+    entry e;
+    e.invoke = [fn = std::move(fn), names = std::move(names)](
+                   Context& context, const value_type* params, bool movable) mutable {
+      std::array<std::string_view, N> views;
+      for (std::size_t i = 0; i < N; ++i) views[i] = names[i];
+      return detail::invoke_bound<value_type, typename traits::args, typename traits::result>(
+          fn, views, context, params, movable);
+    };
+    e.policy = where;
+    add_entry(kind, std::move(name), std::move(e));
+  }
+
+  // Inserts in order. Once messages may be dispatched (see start_dispatching()), a copy of the
+  // tables takes the new entry and replaces them, so a lookup never sees a table change; the
+  // replaced tables stay (handlers may be running from them) until the dispatcher goes.
+  void add_entry(detail::method_kind kind, std::string name, entry e) {
+    std::lock_guard lock(registering_);
+    std::unique_ptr<tables> copy;
+    if (dispatching_) copy = std::make_unique<tables>(live());
+    tables& target = copy ? *copy : initial_;
+    table& methods = kind == detail::method_kind::request ? target.requests : target.notifications;
+    auto at = position(methods, name);
+    if (at != methods.end() && at->first == name)
+      throw std::logic_error("bsonrpc: method registered twice: " + name);
+    methods.emplace(at, std::move(name), std::move(e));
+    if (copy) {
+      live_.store(copy.get(), std::memory_order_release);
+      replaced_.push_back(std::move(copy));
+    }
+  }
+
+  const tables& live() const noexcept { return *live_.load(std::memory_order_acquire); }
+
+  template <std::size_t N>
+  static std::array<std::string, N> to_names(const std::string_view (&names)[N]) {
+    std::array<std::string, N> out;
+    for (std::size_t i = 0; i < N; ++i) out[i] = std::string(names[i]);
+    return out;
   }
 
   // Runs a coroutine handler to completion on a private io_context (synchronous use).
@@ -471,8 +568,11 @@ class dispatcher {
   Options options_;
   logger log_;
   detail::hook_chain<Codec> hooks_;
-  table requests_;
-  table notifications_;
+  tables initial_;                                  // the tables until a registration replaces them
+  std::atomic<const tables*> live_{&initial_};      // the tables lookups use
+  std::mutex registering_;
+  bool dispatching_ = false;                        // under registering_
+  std::vector<std::unique_ptr<const tables>> replaced_;  // under registering_
   response_handler on_response_;
   std::vector<std::shared_ptr<void>> owned_;
 };

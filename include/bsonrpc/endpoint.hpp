@@ -19,6 +19,7 @@
 #include <bsonrpc/batch.hpp>
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/execution.hpp>
 #include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/detail/connection/core.hpp>
 #include <bsonrpc/errors.hpp>
@@ -188,6 +189,36 @@ class Rpc final : public caller {
     return outgoing().batch_call(batch, timeout);
   }
 
+  // Exposes a function or lambda as the request `name`, without a service class (see
+  // dispatcher::add_request for how its parameters bind):
+  //   rpc.add_request("tools/list", [] { return tools(); });
+  //   rpc.add_request("add", [](int a, int b) { return a + b; }, {"a", "b"});
+  //   rpc.add_request("tools/call", [](bsonrpc::Context& ctx, const call_params& p) { ... });
+  // The connection already reads: a request that arrives before the registration gets
+  // Method not found. A server whose peer speaks first registers its services instead, or
+  // builds a dispatcher.
+  template <class F, class... Rest>
+  void add_request(std::string name, F fn, Rest&&... rest) {
+    connection_->dispatcher().add_request(std::move(name), std::move(fn),
+                                          std::forward<Rest>(rest)...);
+  }
+  template <class F, std::size_t N>
+  void add_request(std::string name, F fn, const std::string_view (&names)[N],
+                   execution where = execution::standard) {
+    connection_->dispatcher().add_request(std::move(name), std::move(fn), names, where);
+  }
+  // As add_request, for the notification `name` (`fn` returns void).
+  template <class F, class... Rest>
+  void add_notification(std::string name, F fn, Rest&&... rest) {
+    connection_->dispatcher().add_notification(std::move(name), std::move(fn),
+                                               std::forward<Rest>(rest)...);
+  }
+  template <class F, std::size_t N>
+  void add_notification(std::string name, F fn, const std::string_view (&names)[N],
+                        execution where = execution::standard) {
+    connection_->dispatcher().add_notification(std::move(name), std::move(fn), names, where);
+  }
+
   // Closes the connection: pending calls fail with connection_closed at once; handlers in
   // flight finish, their responses dropped. Safe from any thread, handlers included.
   void close() { connection_->close(); }
@@ -231,6 +262,7 @@ class Rpc final : public caller {
                                                       std::move(options),
                                                       std::move(client_info))) {
     register_services(connection_->dispatcher());
+    connection_->dispatcher().start_dispatching();
     connection_->start();
   }
 

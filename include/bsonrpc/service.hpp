@@ -10,7 +10,14 @@
 //     BSONRPC_NOTIFICATION(log, line),
 //     BSONRPC_RPC_REQUEST(long_process, a, b, c))
 //
-// Each entry names a public member and its parameters, so calls by name work. The RPC_ forms
+// Each entry names a public member and its parameters, so calls by name work. A member taking
+// one struct (BSONRPC_DEFINE_TYPE) may list no parameter name: it receives the whole params
+// object (by object, as MCP and LSP pass them). An entry may answer to another method name:
+//
+//     BSONRPC_REQUEST(hover).as("textDocument/hover")       // hover(const hover_params&)
+//
+// Free functions and lambdas register without a class: dispatcher::add_request and
+// Rpc::add_request. The RPC_ forms
 // pass the member a bsonrpc::Context& first (the original's @rpc_request/@rpc_notification).
 // An entry may say where its handler runs (bsonrpc/execution.hpp), else the Executor decides:
 //
@@ -112,6 +119,14 @@ struct method_spec {
     out.policy = where;
     return out;
   }
+
+  // This entry, under the method name `wire_name` (say "textDocument/hover") rather than the
+  // member's. `wire_name` must outlive every dispatcher using it: a string literal.
+  constexpr method_spec as(std::string_view wire_name) const {
+    method_spec out = *this;
+    out.name = wire_name;
+    return out;
+  }
 };
 
 template <class Args>
@@ -131,9 +146,16 @@ constexpr auto make_method(MemFn member, std::string_view spelled) {
                   "BSONRPC_RPC_REQUEST/BSONRPC_RPC_NOTIFICATION: the member's first parameter "
                   "must be bsonrpc::Context&");
   }
-  static_assert(traits::arity == N + context_params,
+  static_assert(traits::arity == N + context_params ||
+                    (N == 0 && traits::arity == context_params + 1),
                 "BSONRPC_REQUEST/BSONRPC_NOTIFICATION: list one name for each parameter of the "
-                "member (not counting a leading bsonrpc::Context&)");
+                "member (not counting a leading bsonrpc::Context&), or none for a member taking "
+                "the whole params object as its one parameter");
+  if constexpr (!TakesContext) {
+    static_assert(!first_param_is_context<typename traits::args>(),
+                  "BSONRPC_REQUEST/BSONRPC_NOTIFICATION: a member taking bsonrpc::Context& "
+                  "first is registered with BSONRPC_RPC_REQUEST/BSONRPC_RPC_NOTIFICATION");
+  }
   if constexpr (Kind == method_kind::notification) {
     static_assert(std::is_void_v<typename traits::result>,
                   "BSONRPC_NOTIFICATION: a notification handler returns void (nobody gets its "

@@ -62,12 +62,10 @@ void spawn_method(const method_spec<Self, MemFn, N>& spec, Self& self,
                   std::function<void(std::exception_ptr, V)> done) {
   using traits = member_traits<MemFn>;
   using result = typename awaitable_result<typename traits::result>::type;
-  constexpr std::size_t skip = traits::arity - N;
-  using args_t =
-      typename drop_front<typename traits::args, skip, std::make_index_sequence<N>>::type;
-  check_params_shape(params, spec.params);
-  auto args = std::make_shared<args_t>(
-      convert_params<V, args_t>(params, spec.params, std::make_index_sequence<N>{}));
+  using params_t = typename traits::args;
+  constexpr std::size_t skip = binding<params_t, N>::skip;
+  using args_t = typename binding<params_t, N>::args;
+  auto args = std::make_shared<args_t>(bind_params<V, params_t>(params, spec.params, false));
   asio::co_spawn(
       ex,
       [&self, spec, context, args]() -> asio::awaitable<V> {

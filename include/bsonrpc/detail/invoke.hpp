@@ -87,7 +87,7 @@ Args convert_params([[maybe_unused]] const V* params,
   return Args{convert_param<std::tuple_element_t<I, Args>>(params, names, I, movable)...};
 }
 
-// A converted argument as the member's parameter of type Param takes it: in place for an
+// A converted argument as the handler's parameter of type Param takes it: in place for an
 // lvalue reference, else as an rvalue (a by-value parameter moves it in).
 template <class Param, class Arg>
 decltype(auto) pass_arg(Arg& arg) {
@@ -95,36 +95,118 @@ decltype(auto) pass_arg(Arg& arg) {
   else return std::move(arg);
 }
 
-template <std::size_t Skip, class Params, class Self, class Member, class Args, std::size_t... I>
-decltype(auto) call_member(Self& self, Member member, [[maybe_unused]] Context& context,
-                           Args& args, std::index_sequence<I...>) {
-  if constexpr (Skip == 1)
-    return (self.*member)(context,
-                          pass_arg<std::tuple_element_t<I + Skip, Params>>(std::get<I>(args))...);
-  else
-    return (self.*member)(pass_arg<std::tuple_element_t<I + Skip, Params>>(std::get<I>(args))...);
+// How a handler with parameters `Params` binds a message's params, given N listed names:
+// after a leading bsonrpc::Context&, one parameter per name (positional or named params) or,
+// when no name is listed and the handler takes one parameter, the whole params (by object:
+// an object, or an array holding one).
+template <class Params, std::size_t N>
+struct binding {
+  static constexpr std::size_t skip = first_param_is_context<Params>() ? 1 : 0;
+  static constexpr std::size_t declared = std::tuple_size_v<Params> - skip;
+  static constexpr bool by_object = N == 0 && declared == 1;
+  static constexpr std::size_t count = by_object ? 1 : N;
+  static constexpr bool valid = declared == N || by_object;
+  using args = typename drop_front<Params, skip, std::make_index_sequence<count>>::type;
+};
+
+// The whole params as T, for a by-object handler.
+template <class T, class V>
+T convert_whole_params(const V* params, bool movable) {
+  using traits = value_traits<V>;
+  const V* arg = params;
+  if (params && traits::is_array(*params)) {
+    if (traits::size(*params) != 1)
+      throw_invalid_params("expected the params object, or an array holding it alone; got " +
+                           std::to_string(traits::size(*params)) + " params");
+    arg = &traits::at(*params, 0);
+  }
+  if (!arg) {
+    if constexpr (is_optional_v<T>) return std::nullopt;
+    throw_invalid_params("missing params");
+  }
+  try {
+    if (movable) return from_value<T>(std::move(const_cast<V&>(*arg)));
+    return from_value<T>(*arg);
+  } catch (const conversion_error& e) {
+    throw_invalid_params(std::string("params: ") + e.what());
+  }
 }
 
-// Runs the member for one message and returns its result as a V (null for void). With
-// `movable`, the params are the caller's to give away: arguments are moved out of them.
+// The handler's arguments (after its Context&), converted from `params`.
+template <class V, class Params, std::size_t N>
+typename binding<Params, N>::args bind_params(const V* params,
+                                              const std::array<std::string_view, N>& names,
+                                              bool movable) {
+  using b = binding<Params, N>;
+  static_assert(b::valid, "bsonrpc: list one name for each parameter of the handler (not "
+                          "counting a leading bsonrpc::Context&), or none for a handler taking "
+                          "the whole params object as its one parameter");
+  if constexpr (b::by_object) {
+    using arg = std::tuple_element_t<0, typename b::args>;
+    return typename b::args{convert_whole_params<arg>(params, movable)};
+  } else {
+    check_params_shape(params, names);
+    return convert_params<V, typename b::args>(params, names, std::make_index_sequence<N>{},
+                                               movable);
+  }
+}
+
+template <class Params, class Fn, class Args, std::size_t... I>
+decltype(auto) call_bound(Fn& fn, [[maybe_unused]] Context& context, Args& args,
+                          std::index_sequence<I...>) {
+  if constexpr (first_param_is_context<Params>())
+    return fn(context, pass_arg<std::tuple_element_t<I + 1, Params>>(std::get<I>(args))...);
+  else
+    return fn(pass_arg<std::tuple_element_t<I, Params>>(std::get<I>(args))...);
+}
+
+// Runs `fn` (parameters Params, result Result) for one message and returns its result as a V
+// (null for void). With `movable`, the params are the caller's to give away: arguments are
+// moved out of them.
+template <class V, class Params, class Result, std::size_t N, class Fn>
+V invoke_bound(Fn&& fn, const std::array<std::string_view, N>& names, Context& context,
+               const V* params, bool movable) {
+  constexpr std::size_t count = binding<Params, N>::count;
+  auto args = bind_params<V, Params>(params, names, movable);
+  if constexpr (std::is_void_v<Result>) {
+    call_bound<Params>(fn, context, args, std::make_index_sequence<count>{});
+    return value_traits<V>::make_null();
+  } else {
+    return to_value<V>(call_bound<Params>(fn, context, args, std::make_index_sequence<count>{}));
+  }
+}
+
+// Runs a service's member for one message (see invoke_bound).
 template <class V, class Self, class MemFn, std::size_t N>
 V invoke_method(const method_spec<Self, MemFn, N>& spec, Self& self, Context& context,
                 const V* params, bool movable = false) {
   using traits = member_traits<MemFn>;
-  constexpr std::size_t skip = traits::arity - N;
-  using args_t =
-      typename drop_front<typename traits::args, skip, std::make_index_sequence<N>>::type;
-  check_params_shape(params, spec.params);
-  auto args =
-      convert_params<V, args_t>(params, spec.params, std::make_index_sequence<N>{}, movable);
-  using params_t = typename traits::args;
-  if constexpr (std::is_void_v<typename traits::result>) {
-    call_member<skip, params_t>(self, spec.member, context, args, std::make_index_sequence<N>{});
-    return value_traits<V>::make_null();
-  } else {
-    return to_value<V>(
-        call_member<skip, params_t>(self, spec.member, context, args, std::make_index_sequence<N>{}));
-  }
+  auto member = [&](auto&&... args) -> decltype(auto) {
+    return (self.*spec.member)(std::forward<decltype(args)>(args)...);
+  };
+  return invoke_bound<V, typename traits::args, typename traits::result>(member, spec.params,
+                                                                         context, params, movable);
 }
+
+// The parameters and result of a function, function pointer, or lambda or other class with
+// one operator() (not a template).
+template <class F, class = void>
+struct callable_traits {
+  static constexpr bool valid = false;
+};
+template <class F>
+struct callable_traits<F, std::void_t<decltype(&F::operator())>>
+    : member_traits<decltype(&F::operator())> {
+  static constexpr bool valid = true;
+};
+template <class R, class... A>
+struct callable_traits<R (*)(A...), void> {
+  static constexpr bool valid = true;
+  using result = R;
+  using args = std::tuple<A...>;
+  static constexpr std::size_t arity = sizeof...(A);
+};
+template <class R, class... A>
+struct callable_traits<R (*)(A...) noexcept, void> : callable_traits<R (*)(A...)> {};
 
 }  // namespace bsonrpc::detail
