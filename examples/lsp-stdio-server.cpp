@@ -7,32 +7,15 @@
 // requests with Method not found. The exit notification ends it: exit code 0 after shutdown,
 // 1 without (LSP 3.17, "exit"); so does the editor closing its end of the pipe.
 // Only the protocol may go to stdout: anything else printed there would corrupt the stream.
+//
+// Each method is registered under its LSP name (.as("textDocument/hover")) and takes its params
+// object whole (by object: a member with one parameter and no parameter names): no hook
+// rewrites a message.
 #include <bsonrpc/bsonrpc.hpp>
 
 #include <atomic>
-#include <map>
 #include <string>
 #include <string_view>
-#include <utility>
-
-// LSP names its methods "textDocument/hover", which no C++ member can be called, and adds
-// fields to their params objects over time. This hook maps each LSP method to a member, which
-// takes the whole params object as its one argument.
-struct lsp_methods {
-  std::map<std::string, std::string, std::less<>> members;
-
-  void operator()(bsonrpc::hook_message<nlohmann::json>& m) const {
-    if (!m.is_incoming() || m.method().empty()) return;
-    const auto found = members.find(m.method());
-    if (found == members.end()) return;
-    nlohmann::json& message = m.value();
-    message["method"] = found->second;
-    if (message.contains("params")) {
-      nlohmann::json params = std::move(message["params"]);
-      message["params"] = nlohmann::json::array({std::move(params)});
-    }
-  }
-};
 
 // BSONRPC_DEFINE_TYPE rather than NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE: a line of 1e300 from the
 // editor is Invalid params, not a float cast into an int (undefined behaviour).
@@ -94,18 +77,14 @@ class LanguageServer {
   std::atomic<state> state_{created};
 };
 BSONRPC_SERVICE(LanguageServer,
-  BSONRPC_REQUEST(initialize, params),
-  BSONRPC_REQUEST(hover, params),
+  BSONRPC_REQUEST(initialize),
+  BSONRPC_REQUEST(hover).as("textDocument/hover"),
   BSONRPC_REQUEST(shutdown),
   BSONRPC_RPC_NOTIFICATION(exit))
 
 int main(int argc, char** argv) {
   bsonrpc::Options options;
   if (argc > 1 && std::string_view(argv[1]) == "--verbose") options.log = bsonrpc::stderr_log_sink();
-  options.hooks = {lsp_methods{{{"initialize", "initialize"},
-                                {"textDocument/hover", "hover"},
-                                {"shutdown", "shutdown"},
-                                {"exit", "exit"}}}};
 
   asio::io_context io;  // the connection's own thread drives it
   LanguageServer server;

@@ -1,0 +1,18 @@
+# The example protocol servers driven by their official clients from the npm registry (pinned
+# in tests/node/package-lock.json): the MCP TypeScript SDK and vscode-jsonrpc. Skipped without
+# node or `npm ci --prefix tests/node`, unless BSONRPC_NODE_TESTS_REQUIRED=1 (CI) is set.
+if(NOT BSONRPC_BUILD_EXAMPLES)
+  return()
+endif()
+
+function(add_node_client_test name script server)
+  add_test(NAME "${name}" COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/node/run.sh ${script} ${server})
+  set_tests_properties("${name}" PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77 LABELS "examples;node")
+endfunction()
+
+add_node_client_test(
+  "mcp: the official MCP SDK client lists, calls and runs 100 concurrent calls on mcp-stdio-server"
+  mcp_client.mjs $<TARGET_FILE:mcp-stdio-server>)
+add_node_client_test(
+  "lsp: vscode-jsonrpc drives lsp-stdio-server through initialize, concurrent hovers, shutdown and exit"
+  lsp_client.mjs $<TARGET_FILE:lsp-stdio-server>)
