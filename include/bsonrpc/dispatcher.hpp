@@ -10,6 +10,7 @@
 #include <bsonrpc/detail/coroutine.hpp>
 #include <bsonrpc/detail/invoke.hpp>
 #include <bsonrpc/detail/message.hpp>
+#include <bsonrpc/detail/method_tables.hpp>
 #include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/execution.hpp>
@@ -21,9 +22,7 @@
 #include <functional>
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -125,8 +124,7 @@ class dispatcher {
   // Messages may be dispatched from now on, on other threads: later registrations replace
   // the method table instead of changing it. An Rpc calls it before it starts reading.
   void start_dispatching() {
-    std::lock_guard lock(registering_);
-    dispatching_ = true;
+    methods_.start_dispatching();
   }
 
   void set_response_handler(response_handler handler) { on_response_ = std::move(handler); }
@@ -135,9 +133,9 @@ class dispatcher {
   // Options::hooks, ready to run over this codec's messages.
   const detail::hook_chain<Codec>& hooks() const noexcept { return hooks_; }
 
-  bool has_request(std::string_view name) const { return find(live().requests, name) != nullptr; }
+  bool has_request(std::string_view name) const { return methods_.find_request(name) != nullptr; }
   bool has_notification(std::string_view name) const {
-    return find(live().notifications, name) != nullptr;
+    return methods_.find_notification(name) != nullptr;
   }
 
   // Handles one incoming message (or batch) to completion, running handlers on this thread,
@@ -210,7 +208,7 @@ class dispatcher {
   // Runs a request's handler and returns its reply: the result, or the error it maps to.
   value_type run_request(const message& m, Context& context) {
     const value_type id = *m.id;
-    const entry* handler = find(live().requests, m.method);
+    const entry* handler = methods_.find_request(m.method);
     if (!handler) {
       log_(log_level::info, "method not found: " + std::string(m.method));
       return error_reply(id, errc::method_not_found, "Method not found");
@@ -229,9 +227,8 @@ class dispatcher {
   // method not found, an invalid notification and a coroutine handler.
   execution execution_of(const message& m) const {
     if (m.kind != detail::message_kind::request && *m.problem) return execution::standard;
-    const table& methods =
-        m.kind == detail::message_kind::request ? live().requests : live().notifications;
-    const entry* handler = find(methods, m.method);
+    const entry* handler =
+        methods_.find(m.kind == detail::message_kind::request, m.method);
     return handler ? handler->policy : execution::standard;
   }
 
@@ -239,9 +236,8 @@ class dispatcher {
   bool is_coroutine(const message& m) const {
     // An invalid notification goes to run_notification(), which drops it: never to a handler.
     if (m.kind != detail::message_kind::request && *m.problem) return false;
-    const table& methods =
-        m.kind == detail::message_kind::request ? live().requests : live().notifications;
-    const entry* handler = find(methods, m.method);
+    const entry* handler =
+        methods_.find(m.kind == detail::message_kind::request, m.method);
     return handler && handler->spawn;
   }
 
@@ -251,7 +247,7 @@ class dispatcher {
                    const asio::any_io_executor& ex,
                    std::function<void(std::optional<value_type>)> done) {
     const bool is_request = m.kind == detail::message_kind::request;
-    const entry& handler = *find(is_request ? live().requests : live().notifications, m.method);
+    const entry& handler = *methods_.find(is_request, m.method);
     std::optional<value_type> id;
     if (is_request) id = *m.id;
     std::string method(m.method);
@@ -301,7 +297,7 @@ class dispatcher {
       log_(log_level::error, "invalid notification " + std::string(m.method) + ": " + m.problem);
       return;
     }
-    const entry* handler = find(live().notifications, m.method);
+    const entry* handler = methods_.find_notification(m.method);
     if (!handler) {
       log_(log_level::info, "notification not found: " + std::string(m.method));
       return;
@@ -441,24 +437,6 @@ class dispatcher {
         spawn;
     execution policy = execution::standard;  // never set for a coroutine (spawn)
   };
-  // Sorted by name: a connection's table is a few contiguous allocations, not one per method
-  // (it is built for every connection, so it counts in each idle connection's memory).
-  using table = std::vector<std::pair<std::string, entry>>;
-
-  struct tables {
-    table requests;
-    table notifications;
-  };
-
-  static auto position(const table& methods, std::string_view name) {
-    return std::lower_bound(methods.begin(), methods.end(), name,
-                            [](const auto& e, std::string_view n) { return e.first < n; });
-  }
-  static const entry* find(const table& methods, std::string_view name) {
-    auto it = position(methods, name);
-    return it == methods.end() || it->first != name ? nullptr : &it->second;
-  }
-
   // `spec` is static (add_service's specs): the handlers keep a pointer to it and one to the
   // service, which std::function holds without allocating.
   template <class Service, class Spec>
@@ -510,26 +488,9 @@ class dispatcher {
     add_entry(kind, std::move(name), std::move(e));
   }
 
-  // Inserts in order. Once messages may be dispatched (see start_dispatching()), a copy of the
-  // tables takes the new entry and replaces them, so a lookup never sees a table change; the
-  // replaced tables stay (handlers may be running from them) until the dispatcher goes.
   void add_entry(detail::method_kind kind, std::string name, entry e) {
-    std::lock_guard lock(registering_);
-    std::unique_ptr<tables> copy;
-    if (dispatching_) copy = std::make_unique<tables>(live());
-    tables& target = copy ? *copy : initial_;
-    table& methods = kind == detail::method_kind::request ? target.requests : target.notifications;
-    auto at = position(methods, name);
-    if (at != methods.end() && at->first == name)
-      throw std::logic_error("bsonrpc: method registered twice: " + name);
-    methods.emplace(at, std::move(name), std::move(e));
-    if (copy) {
-      live_.store(copy.get(), std::memory_order_release);
-      replaced_.push_back(std::move(copy));
-    }
+    methods_.add(kind == detail::method_kind::request, std::move(name), std::move(e));
   }
-
-  const tables& live() const noexcept { return *live_.load(std::memory_order_acquire); }
 
   template <std::size_t N>
   static std::array<std::string, N> to_names(const std::string_view (&names)[N]) {
@@ -568,11 +529,7 @@ class dispatcher {
   Options options_;
   logger log_;
   detail::hook_chain<Codec> hooks_;
-  tables initial_;                                  // the tables until a registration replaces them
-  std::atomic<const tables*> live_{&initial_};      // the tables lookups use
-  std::mutex registering_;
-  bool dispatching_ = false;                        // under registering_
-  std::vector<std::unique_ptr<const tables>> replaced_;  // under registering_
+  detail::method_tables<entry> methods_;
   response_handler on_response_;
   std::vector<std::shared_ptr<void>> owned_;
 };

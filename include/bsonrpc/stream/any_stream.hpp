@@ -94,9 +94,10 @@ class stream_adapter final : public any_stream {
   Stream& get() noexcept { return stream_; }
 
  private:
-  // A plain socket, not a layer over one (such as TLS).
+  // A plain socket, not a layer over one (such as TLS). A socket's lowest layer is its base
+  // class (asio::basic_socket), a descriptor_pair's is itself.
   static constexpr bool is_socket =
-      std::is_same_v<Stream, std::decay_t<decltype(std::declval<Stream&>().lowest_layer())>>;
+      std::is_base_of_v<std::decay_t<decltype(std::declval<Stream&>().lowest_layer())>, Stream>;
 
   Stream stream_;
   strand_type strand_;
