@@ -3,6 +3,7 @@
 
 #include <bsonrpc/hooks.hpp>
 #include <bsonrpc/log.hpp>
+#include <bsonrpc/protocol.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -53,6 +54,11 @@ struct Options {
   // messages pass them first to last, outgoing ones last to first. Empty: no hook runs, at no
   // cost. Copies of Options share each hook's target (one metrics table for every connection).
   std::vector<hook> hooks;
+  // Which protocol's cancellation and progress messages this side sends and honours
+  // (bsonrpc/protocol.hpp): protocol::lsp() ($/cancelRequest, $/progress), protocol::mcp()
+  // (notifications/cancelled, notifications/progress). none() (the default): neither, as if
+  // the messages were any others.
+  bsonrpc::protocol::profile protocol = bsonrpc::protocol::none();
 };
 
 }  // namespace bsonrpc
