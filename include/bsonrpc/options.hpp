@@ -57,7 +57,9 @@ struct Options {
   // Which protocol's cancellation and progress messages this side sends and honours
   // (bsonrpc/protocol.hpp): protocol::lsp() ($/cancelRequest, $/progress), protocol::mcp()
   // (notifications/cancelled, notifications/progress). none() (the default): neither, as if
-  // the messages were any others.
+  // the messages were any others. With a profile its cancel notifications (outside batches)
+  // are the connection's own, never a handler's; progress reports go to a handler only when
+  // their token is none of ours. A hook that filters methods (allow_methods) must let them in.
   bsonrpc::protocol::profile protocol = bsonrpc::protocol::none();
 };
 
