@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,20 @@ struct named {
 };
 
 class peer_proxy;
+
+// What one asynchronous call may ask for besides its arguments, passed first:
+//   bsonrpc::call_options options;
+//   options.on_progress = [](const bsonrpc::value& report) { ... };
+//   rpc.async_call<R>(options, "method", args..., token);
+struct call_options {
+  // Receives the peer's progress reports on this call, in arrival order, until the call
+  // completes. It needs Options::protocol: the call's params carry a fresh progress token (LSP
+  // params.workDoneToken, MCP params._meta.progressToken), so they must be one object (a
+  // bsonrpc::named, a by-object struct) or none. LSP passes the report's `value`, MCP the
+  // notification's params (progressToken, progress, total?, message?). It runs on the thread
+  // that reads the connection: keep it short, and do not block there.
+  std::function<void(const value&)> on_progress;
+};
 
 namespace detail {
 // Call arguments as one params value of type V (the neutral value, or a codec's own): nullopt
@@ -102,7 +117,17 @@ class caller {
   template <class R = value, class... Args>
   auto async_call(std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
-    return async_call_impl<R>(method, std::forward_as_tuple(std::forward<Args>(args)...),
+    return async_call_impl<R>(call_options{}, method,
+                              std::forward_as_tuple(std::forward<Args>(args)...),
+                              std::make_index_sequence<sizeof...(Args) - 1>{});
+  }
+
+  // As above, with `options` (a progress callback, see call_options).
+  template <class R = value, class... Args>
+  auto async_call(call_options options, std::string_view method, Args&&... args) {
+    static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
+    return async_call_impl<R>(std::move(options), method,
+                              std::forward_as_tuple(std::forward<Args>(args)...),
                               std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 
@@ -119,16 +144,30 @@ class caller {
   // Starts a call whose outcome goes to `done`; returns its id (for cancel_call).
   virtual std::int64_t start_call_value(std::string_view method, std::optional<value> params,
                                         std::function<void(detail::call_outcome<value>)> done) = 0;
-  // Ends a pending call with asio::error::operation_aborted.
+  // As start_call_value, with `options`. This default serves callers that route no progress:
+  // it refuses an on_progress with std::logic_error.
+  virtual std::int64_t start_call_value_with(const call_options& options, std::string_view method,
+                                             std::optional<value> params,
+                                             std::function<void(detail::call_outcome<value>)> done) {
+    if (options.on_progress)
+      throw std::logic_error("bsonrpc: this caller does not route progress reports");
+    return start_call_value(method, std::move(params), std::move(done));
+  }
+  // Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
+  // tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
   virtual void cancel_call(std::int64_t id) = 0;
   // Where asynchronous completions run by default: the connection's io_context.
   virtual asio::any_io_executor get_executor() = 0;
 
  private:
   template <class R, class Tuple, std::size_t... I>
-  auto async_call_impl(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
-    auto start = [this, name = std::string(method), params = detail::pack_params(std::get<I>(all)...)](
+  auto async_call_impl(call_options options, std::string_view method, Tuple&& all,
+                       std::index_sequence<I...>) {
+    auto start = [this, options = std::move(options), name = std::string(method),
+                  params = detail::pack_params(std::get<I>(all)...)](
                      std::function<void(detail::call_outcome<value>)> done) mutable {
+      if (options.on_progress)
+        return start_call_value_with(options, name, std::move(params), std::move(done));
       return start_call_value(name, std::move(params), std::move(done));
     };
     auto cancel = [this](std::int64_t id) { cancel_call(id); };
@@ -206,6 +245,35 @@ class Context : public caller {
   virtual std::uint64_t connection_id() const = 0;
   // The connection's counters so far.
   virtual connection_stats stats() const = 0;
+
+  // Cancellation and progress (Options::protocol; see bsonrpc/protocol.hpp). Without a
+  // profile, for notifications, batch entries and a dispatcher used without a connection,
+  // nothing is ever cancelled and no request has a progress token.
+
+  // Whether the peer has cancelled this request. A cancelled request's reply is replaced,
+  // whatever the handler returns or throws: LSP answers -32800 "Request cancelled", MCP not
+  // at all. So a handler may stop early and return anything.
+  virtual bool cancelled() const { return false; }
+  // Whether the peer can cancel this request (a profile is set and it is a request).
+  virtual bool cancellable() const { return false; }
+  // Runs `fn` once when the peer cancels this request: at once, on this thread, if it already
+  // has; else on the thread that reads the cancel (the connection's I/O thread or strand: keep
+  // it short, never block there). It never runs once the handler has returned: the handler's
+  // completion waits for a callback running at that moment, so `fn` may refer to the
+  // handler's locals. For a request that cannot be cancelled, `fn` never runs. A coroutine
+  // handler needs none: its cancellation slot is emitted (terminal) instead, on its executor.
+  virtual void on_cancel(std::function<void()> fn) { (void)fn; }
+  // The progress token this request carries (LSP params.workDoneToken, else
+  // params.partialResultToken; MCP params._meta.progressToken), if any.
+  virtual std::optional<value> progress_token() const { return std::nullopt; }
+  // Sends a progress report on this request under its token, before its reply: LSP
+  // $/progress {token, value: report}; MCP notifications/progress {progressToken, then the
+  // members of `report`: progress, total?, message?} (a number alone is the progress).
+  // Without a token it sends nothing and returns false. Throws as notify() does.
+  virtual bool report_progress(value report) {
+    (void)report;
+    return false;
+  }
 };
 
 }  // namespace bsonrpc

@@ -133,10 +133,33 @@ class Rpc final : public caller {
                                          std::forward_as_tuple(std::forward<Args>(args)...),
                                          std::make_index_sequence<sizeof...(Args) - 1>{});
       } else {
-        return future_call<R>(method, args...);
+        return future_call<R>({}, method, args...);
       }
     } else {
-      return future_call<R>(method);
+      return future_call<R>({}, method);
+    }
+  }
+
+  // As above, with `options`: a progress callback (see call_options; it needs
+  // Options::protocol). Cancelling the call (its token's cancellation slot, or cancel_call)
+  // tells the peer when a profile is set.
+  //   bsonrpc::call_options options;
+  //   options.on_progress = [](const bsonrpc::value& report) { ... };
+  //   rpc.async_call<std::string>(options, "tools/call", bsonrpc::named{...}, token);
+  template <class R = value_type, class... Args>
+  auto async_call(call_options options, std::string_view method, Args&&... args) {
+    if constexpr (sizeof...(Args) > 0) {
+      using last = std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>;
+      if constexpr (detail::is_call_token_v<last, R>) {
+        return async_call_with_token<R>(method,
+                                         std::forward_as_tuple(std::forward<Args>(args)...),
+                                         std::make_index_sequence<sizeof...(Args) - 1>{},
+                                         std::move(options.on_progress));
+      } else {
+        return future_call<R>(std::move(options.on_progress), method, args...);
+      }
+    } else {
+      return future_call<R>(std::move(options.on_progress), method);
     }
   }
 
@@ -250,10 +273,19 @@ class Rpc final : public caller {
                                 std::function<void(detail::call_outcome<value>)> done) override {
     return outgoing().start_call_neutral(method, params, std::move(done));
   }
+  std::int64_t start_call_value_with(const call_options& options, std::string_view method,
+                                     std::optional<value> params,
+                                     std::function<void(detail::call_outcome<value>)> done) override {
+    return outgoing().start_call_neutral(method, params, std::move(done), options.on_progress);
+  }
+  // Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
+  // tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
   void cancel_call(std::int64_t id) override { outgoing().cancel(id); }
   asio::any_io_executor get_executor() override { return connection_->io_executor(); }
 
  private:
+  using progress_callback = std::function<void(const value&)>;
+
   using outcome = detail::call_outcome<value_type>;
 
   template <class Stream, class Register>
@@ -269,7 +301,8 @@ class Rpc final : public caller {
   typename connection_type::outgoing_type& outgoing() const { return connection_->outgoing(); }
 
   template <class R, class... Args>
-  std::future<R> future_call(std::string_view method, const Args&... args) {
+  std::future<R> future_call(progress_callback on_progress, std::string_view method,
+                             const Args&... args) {
     auto promise = std::make_shared<std::promise<R>>();
     auto future = promise->get_future();
     outgoing().start_call(
@@ -281,17 +314,18 @@ class Rpc final : public caller {
           };
           detail::complete_call<R, true>(complete, std::move(o), name);
         },
-        connection_->options().default_timeout);
+        connection_->options().default_timeout, std::move(on_progress));
     return future;
   }
 
   template <class R, class Tuple, std::size_t... I>
-  auto async_call_with_token(std::string_view method, Tuple&& all, std::index_sequence<I...>) {
+  auto async_call_with_token(std::string_view method, Tuple&& all, std::index_sequence<I...>,
+                             progress_callback on_progress = {}) {
     auto conn = connection_;
-    auto start = [conn, name = std::string(method),
-                  params = pack(std::get<I>(all)...)](std::function<void(outcome)> done) mutable {
+    auto start = [conn, name = std::string(method), params = pack(std::get<I>(all)...),
+                  on_progress = std::move(on_progress)](std::function<void(outcome)> done) mutable {
       return conn->outgoing().start_call(name, std::move(params), std::move(done),
-                                         conn->options().default_timeout);
+                                         conn->options().default_timeout, std::move(on_progress));
     };
     auto cancel = [weak = std::weak_ptr<connection_type>(conn)](std::int64_t id) {
       if (auto c = weak.lock()) c->outgoing().cancel(id);

@@ -25,6 +25,7 @@ enum class errc : int {
   invalid_params = -32602,
   internal_error = -32603,
   server_error = -32000,
+  request_cancelled = -32800,  // LSP: the caller cancelled the request (Options::protocol)
 
   framing_error = 1,      // the byte stream cannot be split into messages
   encoding_error = 2,     // a value cannot be encoded by the codec
@@ -58,6 +59,7 @@ class rpc_category_impl final : public std::error_category {
       case errc::invalid_params: return "Invalid params";
       case errc::internal_error: return "Internal error";
       case errc::server_error: return "Server error";
+      case errc::request_cancelled: return "Request cancelled";
       case errc::framing_error: return "framing error";
       case errc::encoding_error: return "encoding error";
       case errc::decoding_error: return "decoding error";

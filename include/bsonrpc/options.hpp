@@ -3,6 +3,7 @@
 
 #include <bsonrpc/hooks.hpp>
 #include <bsonrpc/log.hpp>
+#include <bsonrpc/protocol.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -53,6 +54,13 @@ struct Options {
   // messages pass them first to last, outgoing ones last to first. Empty: no hook runs, at no
   // cost. Copies of Options share each hook's target (one metrics table for every connection).
   std::vector<hook> hooks;
+  // Which protocol's cancellation and progress messages this side sends and honours
+  // (bsonrpc/protocol.hpp): protocol::lsp() ($/cancelRequest, $/progress), protocol::mcp()
+  // (notifications/cancelled, notifications/progress). none() (the default): neither, as if
+  // the messages were any others. With a profile its cancel notifications (outside batches)
+  // are the connection's own, never a handler's; progress reports go to a handler only when
+  // their token is none of ours. A hook that filters methods (allow_methods) must let them in.
+  bsonrpc::protocol::profile protocol = bsonrpc::protocol::none();
 };
 
 }  // namespace bsonrpc

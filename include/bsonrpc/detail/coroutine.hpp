@@ -66,21 +66,46 @@ void spawn_method(const method_spec<Self, MemFn, N>& spec, Self& self,
   constexpr std::size_t skip = binding<params_t, N>::skip;
   using args_t = typename binding<params_t, N>::args;
   auto args = std::make_shared<args_t>(bind_params<V, params_t>(params, spec.params, false));
-  asio::co_spawn(
-      ex,
-      [&self, spec, context, args]() -> asio::awaitable<V> {
-        auto run = [&](auto&... a) {
-          if constexpr (skip == 1) return (self.*spec.member)(*context, a...);
-          else return (self.*spec.member)(a...);
-        };
-        if constexpr (std::is_void_v<result>) {
-          co_await std::apply(run, *args);
-          co_return value_traits<V>::make_null();
-        } else {
-          co_return to_value<V>(co_await std::apply(run, *args));
-        }
-      },
-      [done = std::move(done)](std::exception_ptr e, V v) { done(e, std::move(v)); });
+  auto coroutine = [&self, spec, context, args]() -> asio::awaitable<V> {
+    auto run = [&](auto&... a) {
+      if constexpr (skip == 1) return (self.*spec.member)(*context, a...);
+      else return (self.*spec.member)(a...);
+    };
+    if constexpr (std::is_void_v<result>) {
+      co_await std::apply(run, *args);
+      co_return value_traits<V>::make_null();
+    } else {
+      co_return to_value<V>(co_await std::apply(run, *args));
+    }
+  };
+  if (!context->cancellable()) {
+    asio::co_spawn(ex, std::move(coroutine),
+                   [done = std::move(done)](std::exception_ptr e, V v) { done(e, std::move(v)); });
+    return;
+  }
+  // A request the peer may cancel: its cancel emits the coroutine's cancellation slot
+  // (terminal), on `ex` where the coroutine runs, so what it awaits ends with
+  // operation_aborted. Never once it has completed: the signal goes with the last of the two.
+  struct cancellation {
+    asio::cancellation_signal signal;
+    bool completed = false;  // on `ex`
+  };
+  auto state = std::make_shared<cancellation>();
+  context->on_cancel([state, ex] {
+    asio::post(ex, [state] {
+      if (!state->completed) state->signal.emit(asio::cancellation_type::terminal);
+    });
+  });
+  asio::co_spawn(ex, std::move(coroutine),
+                 asio::bind_cancellation_slot(
+                     state->signal.slot(),
+                     [state, ex, done = std::move(done)](std::exception_ptr e, V v) {
+                       state->completed = true;
+                       done(e, std::move(v));
+                       // The coroutine's frame, still unwinding, refers to the slot: the
+                       // signal outlives it.
+                       asio::post(ex, [state] {});
+                     }));
 }
 #else
 // Never called: without coroutines no member is a coroutine.

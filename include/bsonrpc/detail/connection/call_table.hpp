@@ -3,7 +3,9 @@
 // It hands out call ids, keeps each pending call's completion, completes a call from the
 // peer's response (or locally: a timeout, a cancellation, a hook's answer) exactly once, and
 // fails every pending call when the connection closes. Once closed it refuses new calls, so
-// no call can slip in after the fail-all and wait forever. Any thread; one mutex.
+// no call can slip in after the fail-all and wait forever. It also remembers the calls
+// cancelled on the wire whose peer still answers (LSP's -32800), so that reply is dropped
+// quietly; at most max_late_replies of them. Any thread; one mutex.
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>
@@ -19,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace bsonrpc::detail {
@@ -47,6 +50,18 @@ class call_table {
     return true;
   }
 
+  // Call `id` is about to be cancelled on the wire: its reply may still come, unwanted.
+  // Whether this added it (so that a cancel that turns out not to end the call takes back
+  // only its own mark).
+  bool expect_late_reply(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    return late_.size() < max_late_replies && late_.insert(id).second;
+  }
+  void forget_late_reply(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    late_.erase(id);
+  }
+
   // Forgets call `id` without completing it (its waiter gave up); a late response is logged.
   bool forget(std::int64_t id) {
     std::lock_guard lock(mutex_);
@@ -63,7 +78,10 @@ class call_table {
     const std::int64_t id = traits::as_integer(*m.id);
     completion done = take(id);
     if (!done) {
-      log(log_level::error, "response to unknown or expired request id " + std::to_string(id));
+      if (take_late_reply(id))
+        log(log_level::debug, "reply to cancelled call " + std::to_string(id) + " dropped");
+      else
+        log(log_level::error, "response to unknown or expired request id " + std::to_string(id));
       return;
     }
     call_outcome<V> outcome;
@@ -90,6 +108,13 @@ class call_table {
   }
 
  private:
+  static constexpr std::size_t max_late_replies = 1024;
+
+  bool take_late_reply(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    return late_.erase(id) > 0;
+  }
+
   completion take(std::int64_t id) {
     std::lock_guard lock(mutex_);
     auto it = pending_.find(id);
@@ -101,6 +126,7 @@ class call_table {
 
   std::mutex mutex_;
   std::unordered_map<std::int64_t, completion> pending_;
+  std::unordered_set<std::int64_t> late_;  // cancelled calls whose reply may still come
   bool closed_ = false;
   std::atomic<std::int64_t> next_id_{1};
 };

@@ -18,19 +18,27 @@
 // message (closed? too many requests in flight? too many bytes unsent?) is atomic, so a
 // message takes no lock until the executor runs its handler. The connection owns only the
 // closed flag, the counters and the wiring.
+//
+// With a protocol profile (Options::protocol) two more parts join: incoming_cancellation files
+// the peer's requests in flight, which its cancel notifications mark cancelled (routed here, on
+// the strand, never queued behind handlers); progress_routes sends the peer's progress reports
+// on our calls to their callbacks. Without one, neither sees a message.
 #pragma once
 
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/connection/call_table.hpp>
 #include <bsonrpc/detail/connection/handler_runner.hpp>
+#include <bsonrpc/detail/connection/incoming_cancellation.hpp>
 #include <bsonrpc/detail/connection/outbox.hpp>
 #include <bsonrpc/detail/connection/outgoing.hpp>
+#include <bsonrpc/detail/connection/progress_routes.hpp>
 #include <bsonrpc/detail/connection/reader.hpp>
 #include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/dispatcher.hpp>
 #include <bsonrpc/executor/executor.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/protocol.hpp>
 #include <bsonrpc/stream/any_stream.hpp>
 
 #include <asio.hpp>
@@ -70,7 +78,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         dispatcher_(options_, log_),
         outbox_(*this, *stream_, options_.max_pending_outgoing_bytes, log_),
         reader_(*this, *stream_, options_, log_),
-        outgoing_(*this, calls_, options_),
+        outgoing_(*this, calls_, progress_, options_),
         handlers_(*this, stream_->strand().get_inner_executor(), options_) {
     dispatcher_.set_response_handler(
         [this](const message_view<value_type>& m) { calls_.complete_from(m, log_); });
@@ -118,10 +126,19 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     return handlers_.wait_finished(timeout);
   }
 
-  // The Context handed to rpc_ handlers: one per request or notification.
+  // The Context handed to rpc_ handlers: one per request or notification. `cancellation`:
+  // the request's entry in the in-flight table (enter_request()), null if it cannot be
+  // cancelled; `m` is read for its progress token before the handler runs.
   class request_context final : public Context {
    public:
     explicit request_context(connection& owner) : owner_(owner) {}
+    request_context(connection& owner, const message_view<value_type>& m,
+                    std::shared_ptr<request_cancellation> cancellation)
+        : owner_(owner), cancellation_(std::move(cancellation)) {
+      if (owner_.options_.protocol.is_none() || m.kind != message_kind::request) return;
+      if (const value_type* token = progress_token_of(owner_.options_.protocol, m.params))
+        progress_token_ = traits::to_neutral(*token);
+    }
     value call_value(std::string_view method, std::optional<value> params,
                      timeout_type timeout) override {
       return owner_.outgoing_.call_neutral(method, params, timeout);
@@ -134,6 +151,12 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
                                   std::function<void(call_outcome<value>)> done) override {
       return owner_.outgoing_.start_call_neutral(method, params, std::move(done));
     }
+    std::int64_t start_call_value_with(const call_options& options, std::string_view method,
+                                       std::optional<value> params,
+                                       std::function<void(call_outcome<value>)> done) override {
+      return owner_.outgoing_.start_call_neutral(method, params, std::move(done),
+                                                 options.on_progress);
+    }
     void cancel_call(std::int64_t id) override { owner_.outgoing_.cancel(id); }
     asio::any_io_executor get_executor() override { return owner_.io_executor(); }
     void abort() override { aborted = true; }
@@ -142,12 +165,51 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     std::uint64_t connection_id() const override { return owner_.id_; }
     connection_stats stats() const override { return owner_.stats(); }
 
+    bool cancelled() const override { return cancellation_ && cancellation_->cancelled(); }
+    bool cancellable() const override { return cancellation_ != nullptr; }
+    void on_cancel(std::function<void()> fn) override {
+      if (cancellation_) cancellation_->on_cancel(std::move(fn), owner_.log_);
+    }
+    std::optional<value> progress_token() const override { return progress_token_; }
+    bool report_progress(value report) override {
+      if (!progress_token_) return false;
+      const auto& profile = owner_.options_.protocol;
+      owner_.outgoing_.notify(profile.progress_method(),
+                              progress_params<value_type>(profile,
+                                                          traits::from_neutral(*progress_token_),
+                                                          traits::from_neutral(report)));
+      return true;
+    }
+
+    // The handler has returned with `reply` (a request's): the request leaves the in-flight
+    // table, and no cancel callback runs from now on. If the peer had cancelled it, `reply`
+    // becomes the profile's answer (LSP: -32800), or false: send nothing (MCP).
+    bool settle(value_type& reply) {
+      if (!cancellation_ || !owner_.cancellations_.leave(*cancellation_)) return true;
+      owner_.log_(log_level::debug, "request cancelled by the peer");
+      if (!owner_.options_.protocol.answers_cancelled_requests()) return false;
+      const value_type* id = traits::is_object(reply) ? traits::find(reply, "id") : nullptr;
+      reply = make_error<Codec>(id ? *id : traits::make_null(),
+                                protocol::request_cancelled_code, "Request cancelled", nullptr);
+      return true;
+    }
+
     bool aborted = false;
     bool close_after = false;
 
    private:
     connection& owner_;
+    std::shared_ptr<request_cancellation> cancellation_;
+    std::optional<value> progress_token_;
   };
+
+  // On the strand, as request `m` is read: files it as cancellable (see request_context);
+  // null without a profile, for a notification, or a request with a null id.
+  std::shared_ptr<request_cancellation> enter_request(const message_view<value_type>& m) {
+    if (options_.protocol.is_none() || m.kind != message_kind::request || traits::is_null(*m.id))
+      return nullptr;
+    return cancellations_.enter(id_key(*m.id));
+  }
 
   // --- For the parts (see each part's Owner list). ---
 
@@ -218,6 +280,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         break;
       case route_kind::notification:
         ++notifications_;
+        if (!options_.protocol.is_none() && on_protocol_notification(r.message)) break;
         handlers_.run(std::move(r.doc), r.message, false, r.received);
         break;
     }
@@ -225,6 +288,36 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   }
 
  private:
+  // On the strand: acts on the profile's cancel and progress notifications outside batches;
+  // false for any other notification, or a report under a token that is not ours when a
+  // handler is registered for it (say, LSP progress the peer started itself).
+  bool on_protocol_notification(const message_view<value_type>& m) {
+    const auto& profile = options_.protocol;
+    if (m.method == profile.cancel_method()) {
+      const value_type* id = *m.problem ? nullptr : cancelled_request_id(profile, m.params);
+      if (!id) log_(log_level::debug, "cancel notification without a usable id: ignored");
+      else if (!cancellations_.cancel(id_key(*id), log_))
+        log_(log_level::debug, "cancel for a request not in flight: ignored");
+      return true;
+    }
+    if (m.method != profile.progress_method()) return false;
+    auto report = *m.problem ? std::nullopt : read_progress(profile, m.params);
+    auto route = report ? progress_.find(id_key(*report->first)) : nullptr;
+    if (!route) {
+      if (dispatcher_.has_notification(m.method)) return false;
+      log_(log_level::debug, "progress report under an unknown token: ignored");
+      return true;
+    }
+    try {
+      (*route)(traits::to_neutral(*report->second));
+    } catch (const std::exception& e) {
+      log_(log_level::error, std::string("a progress callback threw: ") + e.what());
+    } catch (...) {
+      log_(log_level::error, "a progress callback threw a non-std exception");
+    }
+    return true;
+  }
+
   // Responses to a batch we sent are routed at once, here on the strand; requests and
   // notifications run as one handler task. The incoming hooks screen every entry first.
   void on_batch(std::shared_ptr<value_type> batch) {
@@ -272,6 +365,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::atomic<std::uint64_t> errors_sent_{0};
 
   call_table<value_type> calls_;
+  incoming_cancellation cancellations_;
+  progress_routes progress_;
   outbox<connection> outbox_;
   reader<Framing, connection> reader_;
   outgoing_type outgoing_;

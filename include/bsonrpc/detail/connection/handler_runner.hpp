@@ -7,21 +7,27 @@
 // next message is read; concurrent takes the request lane, a notification too; serial takes
 // the connection's serial lane, which feeds the request lane. A batch is one task on the
 // request lane. It counts the handlers in flight for back-pressure and for join(), and acts on
-// what a handler asked of its Context once it returns: send its reply, close after it, or
-// abort the connection. One mutex, for waiting until the handlers have finished.
+// what a handler asked of its Context once it returns: send its reply (or what the protocol
+// profile makes of a cancelled request's reply), close after it, or abort the connection. One
+// mutex, for waiting until the handlers have finished.
 //
 // Owner (the connection) provides:
 //   std::shared_ptr<Owner> shared_from_this();
 //   bsonrpc::dispatcher<Codec>& dispatcher();
 //   std::uint64_t id() const;  const logger& log() const;
 //   asio::any_io_executor io_executor() const;   where coroutine handlers run
-//   class request_context;    a Context constructible from Owner&, with `aborted` and `close_after`
+//   class request_context;    a Context constructible from Owner& (a batch), and from Owner&,
+//                             the message and its cancellation; with `aborted`, `close_after`,
+//                             and bool settle(value_type& reply) (false: send no reply)
+//   std::shared_ptr<request_cancellation> enter_request(const message_view<value_type>&);
+//                             on the strand, as a message is read: its cancellation, or null
 //   void send_reply(const value_type&, bool close_when_flushed);
 //   void close_when_flushed();   close once what is queued is written
 //   void close();
 //   void wake_reader();          any thread: a paused reader may continue
 #pragma once
 
+#include <bsonrpc/detail/connection/incoming_cancellation.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/detail/thread_pool.hpp>
 #include <bsonrpc/dispatcher.hpp>
@@ -72,6 +78,7 @@ class handler_runner {
   void run(std::shared_ptr<value_type> doc, const message_view<value_type>& m, bool is_request,
            time_point received) {
     begin();
+    auto cancellation = is_request ? owner_.enter_request(m) : nullptr;
     const execution where = owner_.dispatcher().execution_of(m);
     if (where == execution::in_place) {
       // The reader's loop is below us: finish() finds it running, not paused, so waking it
@@ -80,12 +87,13 @@ class handler_runner {
         const handler_runner* outer;
         ~scope() { in_place_here() = outer; }
       } restore{std::exchange(in_place_here(), this)};
-      handle(doc, m, is_request, received);
+      handle(doc, m, is_request, received, std::move(cancellation));
       return;
     }
     auto self = owner_.shared_from_this();
-    auto task = [self, this, doc = std::move(doc), m, is_request, received] {
-      handle(doc, m, is_request, received);
+    auto task = [self, this, doc = std::move(doc), m, is_request, received,
+                 cancellation = std::move(cancellation)]() mutable {
+      handle(doc, m, is_request, received, std::move(cancellation));
     };
     switch (where) {
       case execution::concurrent: runtime_.post_request(std::move(task)); return;
@@ -143,15 +151,20 @@ class handler_runner {
 
   // Runs the handler of a request or notification (run()'s task) and acts on its outcome.
   void handle(const std::shared_ptr<value_type>& doc, const message_view<value_type>& m,
-              bool is_request, time_point received) {
+              bool is_request, time_point received,
+              std::shared_ptr<request_cancellation> cancellation) {
     auto& engine = owner_.dispatcher();
     if (engine.is_coroutine(m)) {
-      start_coroutine(doc, m, received);
+      start_coroutine(doc, m, received, std::move(cancellation));
       return;
     }
-    typename Owner::request_context context(owner_);
+    typename Owner::request_context context(owner_, m, std::move(cancellation));
     if (is_request) {
       value_type reply = engine.run_request(m, context);
+      if (!context.settle(reply)) {
+        finish(context, nullptr);
+        return;
+      }
       if (!engine.hooks().empty())
         engine.hooks().outgoing_reply(reply, m.method, owner_.id(), false, received,
                                       owner_.log());
@@ -192,9 +205,9 @@ class handler_runner {
   // A coroutine handler (C++20) runs on the connection's I/O executor and finishes when its
   // coroutine does.
   void start_coroutine(const std::shared_ptr<value_type>& doc, const message_view<value_type>& m,
-                       time_point received) {
+                       time_point received, std::shared_ptr<request_cancellation> cancellation) {
     using context_type = typename Owner::request_context;
-    auto context = std::make_shared<context_type>(owner_);
+    auto context = std::make_shared<context_type>(owner_, m, std::move(cancellation));
     auto& engine = owner_.dispatcher();
     // With hooks, the reply needs the request's method: keep the message it points into.
     auto hooked = engine.hooks().empty() ? nullptr : doc;
@@ -202,6 +215,7 @@ class handler_runner {
     engine.start_async(m, context, owner_.io_executor(),
                        [self, this, context, hooked, method = m.method,
                         received](std::optional<value_type> reply) {
+                         if (reply && !context->settle(*reply)) reply.reset();
                          if (hooked && reply)
                            owner_.dispatcher().hooks().outgoing_reply(
                                *reply, method, owner_.id(), false, received, owner_.log());

@@ -5,7 +5,9 @@
 // a Context's async_call, batches) gives up after its explicit timeout or else
 // Options::default_timeout. Blocking forms wait on one kind of slot; asynchronous forms get a
 // deadline timer on the connection's strand. A call that gives up is forgotten, so a late
-// response is only logged.
+// response is only logged. With a protocol profile (Options::protocol), cancelling a call
+// also tells the peer, once, and a call may carry a progress token whose reports go to its
+// callback until it completes (progress_routes).
 //
 // Owner (the connection) provides:
 //   bool is_closed() const;  std::shared_ptr<Owner> shared_from_this();
@@ -21,10 +23,12 @@
 #include <bsonrpc/batch.hpp>
 #include <bsonrpc/detail/connection/call_table.hpp>
 #include <bsonrpc/detail/connection/outbox.hpp>
+#include <bsonrpc/detail/connection/progress_routes.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/dispatcher.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/protocol.hpp>
 
 #include <asio.hpp>
 
@@ -36,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -91,24 +96,28 @@ class outgoing_calls {
   using completion = std::function<void(outcome)>;
   using batch_done = std::function<void(std::error_code, std::vector<batch_result>)>;
   using timeout_type = std::optional<std::chrono::milliseconds>;
+  using progress_callback = progress_routes::callback;
 
-  outgoing_calls(Owner& owner, call_table<value_type>& calls, const Options& options)
-      : owner_(owner), calls_(calls), options_(options) {}
+  outgoing_calls(Owner& owner, call_table<value_type>& calls, progress_routes& progress,
+                 const Options& options)
+      : owner_(owner), calls_(calls), progress_(progress), options_(options) {}
 
   // Sends a request; `done` receives its outcome, or timeout_error once `timeout` has passed.
   // Throws encoding_error if it cannot be encoded, connection_closed if the connection is.
+  // With `on_progress`, the params carry a fresh progress token whose reports go there until
+  // the call completes: std::logic_error without a profile, std::invalid_argument for params
+  // that are not one object.
   std::int64_t start_call(std::string_view method, std::optional<value_type> params,
-                          completion done, timeout_type timeout) {
-    if (!timeout) return send_call(method, std::move(params), std::move(done));
-    auto timer = std::make_shared<deadline>();
-    auto self = owner_.shared_from_this();
-    const auto id = send_call(method, std::move(params),
-                              [self, timer, done = std::move(done)](outcome o) {
-                                asio::post(self->strand(), [timer] { timer->disarm(); });
-                                done(std::move(o));
-                              });
-    arm(timer, {id}, *timeout);
-    return id;
+                          completion done, timeout_type timeout,
+                          progress_callback on_progress = {}) {
+    std::string route;
+    if (on_progress) route = route_progress(params, done, std::move(on_progress));
+    try {
+      return start_timed_call(method, std::move(params), std::move(done), timeout);
+    } catch (...) {
+      if (!route.empty()) progress_.remove(route);  // never sent: nothing completes it
+      throw;
+    }
   }
 
   // Sends a request and waits for its result; throws the peer's error, timeout_error or
@@ -140,10 +149,25 @@ class outgoing_calls {
     if (!owner_.send(frame(notification), false, true)) throw connection_closed();
   }
 
-  // Ends a pending call with asio::error::operation_aborted.
+  // Ends a pending call with asio::error::operation_aborted. With a profile the peer is told,
+  // once (only the cancel that ends the call sends), and the reply LSP still sends is dropped
+  // without a word.
   void cancel(std::int64_t id) {
-    calls_.complete(id, {value_type(), make_error_ptr<std::system_error>(
-                                           asio::error::operation_aborted)});
+    const auto& profile = options_.protocol;
+    // Marked before the call ends, so that a reply read meanwhile finds the mark.
+    const bool marked = profile.answers_cancelled_requests() && calls_.expect_late_reply(id);
+    if (!calls_.complete(id, {value_type(), make_error_ptr<std::system_error>(
+                                                asio::error::operation_aborted)})) {
+      if (marked) calls_.forget_late_reply(id);
+      return;
+    }
+    if (profile.is_none() || owner_.is_closed()) return;
+    try {
+      notify(profile.cancel_method(), cancel_params<value_type>(profile, id));
+    } catch (const std::exception& e) {
+      // The call has ended here anyway; the peer merely works on in vain.
+      owner_.log()(log_level::debug, std::string("cancel not sent: ") + e.what());
+    }
   }
 
   // Sends `batch`; `done` receives every request's outcome in request order, or
@@ -173,7 +197,8 @@ class outgoing_calls {
   // The same through neutral values (a Context's and caller's calls): the default timeout
   // applies to asynchronous calls as to every other form.
   std::int64_t start_call_neutral(std::string_view method, const std::optional<value>& params,
-                                  std::function<void(call_outcome<value>)> done) {
+                                  std::function<void(call_outcome<value>)> done,
+                                  progress_callback on_progress = {}) {
     return start_call(method, from_neutral(params),
                       [done = std::move(done)](outcome o) {
                         call_outcome<value> neutral;
@@ -187,7 +212,7 @@ class outgoing_calls {
                         }
                         done(std::move(neutral));
                       },
-                      options_.default_timeout);
+                      options_.default_timeout, std::move(on_progress));
   }
   value call_neutral(std::string_view method, const std::optional<value>& params,
                      timeout_type timeout) {
@@ -203,6 +228,41 @@ class outgoing_calls {
   }
 
  private:
+  // start_call without a progress callback.
+  std::int64_t start_timed_call(std::string_view method, std::optional<value_type> params,
+                                completion done, timeout_type timeout) {
+    if (!timeout) return send_call(method, std::move(params), std::move(done));
+    auto timer = std::make_shared<deadline>();
+    auto self = owner_.shared_from_this();
+    const auto id = send_call(method, std::move(params),
+                              [self, timer, done = std::move(done)](outcome o) {
+                                asio::post(self->strand(), [timer] { timer->disarm(); });
+                                done(std::move(o));
+                              });
+    arm(timer, {id}, *timeout);
+    return id;
+  }
+
+  // Attaches a fresh progress token to `params` and routes its reports to `on_progress` until
+  // `done` runs (the route is removed first, however the call ends).
+  std::string route_progress(std::optional<value_type>& params, completion& done,
+                             progress_callback on_progress) {
+    const auto& profile = options_.protocol;
+    if (profile.is_none())
+      throw std::logic_error("bsonrpc: a progress callback needs Options::protocol");
+    const value_type token = traits::make_string(progress_.next_token());
+    if (!attach_progress_token(profile, params, token))
+      throw std::invalid_argument(
+          "bsonrpc: a call with a progress callback takes one params object (or none)");
+    std::string key = id_key(token);
+    progress_.add(key, std::move(on_progress));
+    done = [routes = &progress_, key, done = std::move(done)](outcome o) {
+      routes->remove(key);
+      done(std::move(o));
+    };
+    return key;
+  }
+
   // An asynchronous call's timer; touched only on the connection's strand.
   struct deadline {
     std::unique_ptr<asio::steady_timer> timer;
@@ -305,6 +365,7 @@ class outgoing_calls {
 
   Owner& owner_;
   call_table<value_type>& calls_;
+  progress_routes& progress_;
   const Options& options_;
 };
 
