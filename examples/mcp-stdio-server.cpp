@@ -6,14 +6,17 @@
 // tools/list and tools/call, and takes notifications/initialized. Its tools:
 //   echo {text}  answers the text;
 //   add {a, b}   answers the sum;
-//   sleep {ms}   answers "slept MS" after MS milliseconds.
+//   sleep {ms}   answers "slept MS" after MS milliseconds; it reports progress every 100 ms
+//                when the call carries a progress token, and stops when the client cancels.
 // Arguments that do not fit a tool's input schema, and unknown tools, get a JSON-RPC error
 // (-32602), as the MCP specification lists them among protocol errors; a tool that runs and
 // fails (sleep beyond a minute) answers a result with isError. Closing its stdin ends it.
 // Only the protocol may go to stdout: anything else printed there would corrupt the stream.
 //
 // Every method is registered under its MCP name with .as(...), and takes its params object
-// whole (by object): no hook rewrites a message.
+// whole (by object): no hook rewrites a message. Options::protocol = mcp() makes the connection
+// honour notifications/cancelled (a cancelled call gets no reply) and send
+// notifications/progress under the call's _meta.progressToken.
 #include <bsonrpc/bsonrpc.hpp>
 #include <bsonrpc/define_type.hpp>
 
@@ -21,11 +24,13 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 using json = nlohmann::json;
 
@@ -93,14 +98,15 @@ class mcp_server {
                 object({{"ms", {{"type", "integer"}, {"minimum", 0}}}}, {"ms"})}}}}};
   }
 
-  json call_tool(const call_params& call) const {
+  json call_tool(bsonrpc::Context& ctx, const call_params& call) const {
     const json arguments = call.arguments.value_or(json::object());
     if (call.name == "echo") return text(arguments_as<echo_arguments>(call.name, arguments).text);
     if (call.name == "add") {
       const auto [a, b] = arguments_as<add_arguments>(call.name, arguments);
       return text(number(a + b));
     }
-    if (call.name == "sleep") return sleep(arguments_as<sleep_arguments>(call.name, arguments));
+    if (call.name == "sleep")
+      return sleep(ctx, arguments_as<sleep_arguments>(call.name, arguments));
     throw bsonrpc::rpc_error(-32602, "Unknown tool: " + call.name);
   }
 
@@ -127,12 +133,36 @@ class mcp_server {
     }
   }
 
-  static json sleep(const sleep_arguments& args) {
+  // Wakes every 100 ms to report progress, and at once when the client cancels (the reply is
+  // then dropped: MCP answers a cancelled request with nothing).
+  static json sleep(bsonrpc::Context& ctx, const sleep_arguments& args) {
     if (args.ms < 0 || args.ms > 60'000)
       return text("ms must be between 0 and 60000, got " + std::to_string(args.ms), true);
-    std::this_thread::sleep_for(std::chrono::milliseconds(args.ms));
+    struct wakeup {
+      std::mutex mutex;
+      std::condition_variable cancelled;
+    };
+    auto wake = std::make_shared<wakeup>();
+    ctx.on_cancel([wake] {
+      std::lock_guard lock(wake->mutex);
+      wake->cancelled.notify_all();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const auto end = start + std::chrono::milliseconds(args.ms);
+    std::unique_lock lock(wake->mutex);
+    for (auto next = start + progress_every; !ctx.cancelled(); next += progress_every) {
+      if (wake->cancelled.wait_until(lock, std::min(next, end), [&] { return ctx.cancelled(); }))
+        break;
+      if (std::chrono::steady_clock::now() >= end) break;
+      const auto slept = std::chrono::duration_cast<std::chrono::milliseconds>(next - start);
+      ctx.report_progress(bsonrpc::document{{"progress", slept.count()},
+                                            {"total", args.ms},
+                                            {"message", "slept " + std::to_string(slept.count())}});
+    }
     return text("slept " + std::to_string(args.ms));
   }
+
+  static constexpr std::chrono::milliseconds progress_every{100};
 };
 
 // A sleeping tool must not hold up the others: tools/call runs concurrently (Threads: on the
@@ -142,7 +172,7 @@ BSONRPC_SERVICE(mcp_server,
   BSONRPC_REQUEST(ping).runs(bsonrpc::execution::in_place),
   BSONRPC_NOTIFICATION(initialized).as("notifications/initialized"),
   BSONRPC_REQUEST(list_tools).as("tools/list").runs(bsonrpc::execution::in_place),
-  BSONRPC_REQUEST(call_tool).as("tools/call").runs(bsonrpc::execution::concurrent))
+  BSONRPC_RPC_REQUEST(call_tool).as("tools/call").runs(bsonrpc::execution::concurrent))
 
 int main(int argc, char** argv) {
   bsonrpc::Options options;
@@ -150,6 +180,7 @@ int main(int argc, char** argv) {
                                              ? bsonrpc::log_level::debug
                                              : bsonrpc::log_level::warning);
   options.max_concurrent_requests = 128;
+  options.protocol = bsonrpc::protocol::mcp();
 
   asio::io_context io;  // the connection's own threads drive it
   mcp_server server;

@@ -59,6 +59,18 @@ check(await rejectsWith(connection.sendRequest('textDocument/hover', { textDocum
 check(await rejectsWith(connection.sendRequest('textDocument/definition', hoverParams(1)), -32601),
       'an unknown request is -32601 Method not found');
 
+// $/cancelRequest: vscode-jsonrpc sends it when the request's token is cancelled; the server
+// answers the slow request with -32800 Request cancelled, and the next request at once.
+const source = new rpc.CancellationTokenSource();
+const slow = connection.sendRequest('example/slow', { ms: 60000 }, source.token);
+await new Promise((resolve) => setTimeout(resolve, 200));
+source.cancel();
+check(await rejectsWith(slow, -32800), 'a cancelled slow request is answered -32800 Request cancelled');
+const hover = await connection.sendRequest('textDocument/hover', hoverParams(7));
+check(hover.contents.value.includes('at line 7'), 'the request after a cancel is answered');
+check((await connection.sendRequest('example/slow', { ms: 20 })) === 'waited 20 ms',
+      'a slow request that is not cancelled answers its result');
+
 check((await connection.sendRequest('shutdown')) === null, 'shutdown answers null');
 connection.sendNotification('exit');
 const code = await exited;

@@ -57,6 +57,43 @@ check(await rejectsWith(client.callTool({ name: 'nope', arguments: {} }), -32602
 check(await rejectsWith(client.callTool({ name: 'add', arguments: { a: 'x', b: 1 } }), -32602),
       'arguments that do not fit the schema are a JSON-RPC error -32602');
 
+// Progress: the SDK attaches _meta.progressToken when the call has an onprogress callback.
+const reports = [];
+const slept = await client.callTool({ name: 'sleep', arguments: { ms: 450 } }, undefined,
+                                    { onprogress: (p) => reports.push(p) });
+check(textOf(slept) === 'slept 450', 'sleep with a progress token still answers slept MS');
+check(reports.length === 4 && reports.every((r, i) => r.progress === 100 * (i + 1) && r.total === 450),
+      `sleep reports progress every 100 ms, in order (got ${JSON.stringify(reports)})`);
+
+// Cancellation: aborting sends notifications/cancelled; the server stops the sleep and sends
+// no reply, and answers the next call at once (the sleep would take a minute).
+// The cancelled call asks for progress too: if the server's sleep went on, its reports under a
+// token the client has dropped would reach the client's onerror.
+const late = [];
+client.onerror = (error) => late.push(String(error));
+const abort = new AbortController();
+const long = client.callTool({ name: 'sleep', arguments: { ms: 60000 } }, undefined,
+                             { signal: abort.signal, timeout: 120000, onprogress: () => {} });
+await new Promise((resolve) => setTimeout(resolve, 200));
+abort.abort('no longer needed');
+let aborted = false;
+try {
+  await long;
+} catch {
+  aborted = true;
+}
+check(aborted, 'a cancelled sleep rejects on the client');
+const started = Date.now();
+check(textOf(await client.callTool({ name: 'echo', arguments: { text: 'next' } })) === 'next',
+      'the call after a cancel is answered');
+check(Date.now() - started < 10000, 'the call after a cancel does not wait for the cancelled sleep');
+// A report already on its way when the server read the cancel may still come; none after.
+await new Promise((resolve) => setTimeout(resolve, 500));
+const lateSoFar = late.length;
+await new Promise((resolve) => setTimeout(resolve, 500));
+check(late.length === lateSoFar && lateSoFar <= 2,
+      `the cancelled sleep stopped reporting progress (late reports: ${JSON.stringify(late)})`);
+
 await client.ping();
 check(true, 'ping is answered');
 
