@@ -58,7 +58,9 @@ if [ "$jobs" -gt 1 ]; then
   exit $status
 fi
 
-flags="-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+# Line tables only (-gline-tables-only, not -g): crash reports still name every file and
+# line, and each target builds in less time.
+flags="-std=c++17 -gline-tables-only -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 includes="-I$root/include -I/usr/include/libbson-1.0 -DASIO_STANDALONE"
 # The lines of a libFuzzer log that say what failed and where; the stack is in the log.
 summarise() {
