@@ -11,8 +11,8 @@ function(add_node_client_test name script server)
 endfunction()
 
 add_node_client_test(
-  "mcp: the official MCP SDK client lists, calls and runs 100 concurrent calls on mcp-stdio-server"
+  "mcp: the official MCP SDK client lists and calls the tools, 100 at once, gets a sleep's progress and cancels one on mcp-stdio-server"
   mcp_client.mjs $<TARGET_FILE:mcp-stdio-server>)
 add_node_client_test(
-  "lsp: vscode-jsonrpc drives lsp-stdio-server through initialize, concurrent hovers, shutdown and exit"
+  "lsp: vscode-jsonrpc drives lsp-stdio-server through initialize, concurrent hovers, a cancelled request, shutdown and exit"
   lsp_client.mjs $<TARGET_FILE:lsp-stdio-server>)
