@@ -83,6 +83,18 @@ class Rpc final : public caller {
       : Rpc(std::move(stream), std::move(options), std::move(client_info),
             [&](auto& methods) { methods.add_service(std::move(services)); }) {}
 
+  // An endpoint whose methods `setup` registers on its dispatcher<Codec>& (add_service,
+  // add_request, add_notification) before the connection reads its first message: the way to
+  // register functions and lambdas on a server whose peer may speak first.
+  //   JsonRpc<Ndjson> rpc(std::move(stream), [&](auto& methods) {
+  //     methods.add_request("tools/list", [] { return tools(); });
+  //   });
+  template <class Stream, class Setup,
+            class = std::enable_if_t<!is_service_v<std::decay_t<Setup>> &&
+                                     std::is_invocable_v<Setup&, dispatcher<Codec>&>>>
+  Rpc(Stream stream, Setup&& setup, Options options = {}, std::any client_info = {})
+      : Rpc(std::move(stream), std::move(options), std::move(client_info), setup) {}
+
   Rpc(const Rpc&) = delete;
   Rpc& operator=(const Rpc&) = delete;
 
@@ -218,8 +230,8 @@ class Rpc final : public caller {
   //   rpc.add_request("add", [](int a, int b) { return a + b; }, {"a", "b"});
   //   rpc.add_request("tools/call", [](bsonrpc::Context& ctx, const call_params& p) { ... });
   // The connection already reads: a request that arrives before the registration gets
-  // Method not found. A server whose peer speaks first registers its services instead, or
-  // builds a dispatcher.
+  // Method not found. A server whose peer speaks first registers in the constructor instead
+  // (a service, or a `setup` function).
   template <class F, class... Rest>
   void add_request(std::string name, F fn, Rest&&... rest) {
     connection_->dispatcher().add_request(std::move(name), std::move(fn),

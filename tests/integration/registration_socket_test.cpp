@@ -88,3 +88,24 @@ TEMPLATE_TEST_CASE("registration: lambdas added to a running Rpc answer, while c
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   CHECK(notifications == 1);
 }
+
+TEMPLATE_TEST_CASE("registration: functions registered by the constructor's setup answer the "
+                   "peer's very first message",
+                   "[registration][integration]", regsock::json_threads, regsock::bson_threads) {
+  using rpc_type = typename TestType::rpc;
+  asio::io_context io;
+  auto [server_socket, client_socket] = TestType::transport::connect(io);
+  regsock::Lsp lsp;
+  // The client speaks first, before the server's constructor has even returned: whatever the
+  // setup registered must already be there.
+  auto client = std::make_unique<rpc_type>(std::move(client_socket));
+  auto first = client->template async_call<int>("first", 41);
+  rpc_type server(std::move(server_socket), [&lsp](auto& methods) {
+    methods.add_service(lsp);
+    methods.add_request("first", [](int x) { return x + 1; });
+  });
+  CHECK(first.get() == 42);
+  CHECK(client->template call<std::string>("textDocument/hover",
+                                           regsock::hover_params{"f", {1, 2}}) == "f:1:2");
+  client.reset();
+}
