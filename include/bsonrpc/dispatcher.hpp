@@ -6,6 +6,7 @@
 
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/handler_entry.hpp>
 #include <bsonrpc/detail/hook_chain.hpp>
 #include <bsonrpc/detail/coroutine.hpp>
 #include <bsonrpc/detail/invoke.hpp>
@@ -105,7 +106,7 @@ class dispatcher {
   template <class F, std::size_t N>
   void add_request(std::string name, F fn, const std::string_view (&names)[N],
                    execution where = execution::standard) {
-    add_function(detail::method_kind::request, std::move(name), std::move(fn), to_names(names),
+    add_function(detail::method_kind::request, std::move(name), std::move(fn), detail::to_names(names),
                  where);
   }
   // As add_request, for the notification `name`; `fn` returns void.
@@ -118,7 +119,7 @@ class dispatcher {
   void add_notification(std::string name, F fn, const std::string_view (&names)[N],
                         execution where = execution::standard) {
     add_function(detail::method_kind::notification, std::move(name), std::move(fn),
-                 to_names(names), where);
+                 detail::to_names(names), where);
   }
 
   // Messages may be dispatched from now on, on other threads: later registrations replace
@@ -428,75 +429,23 @@ class dispatcher {
   }
 
  private:
-  struct entry {
-    // Its last argument: whether the params may be moved from (message_view::params_movable).
-    std::function<value_type(Context&, const value_type*, bool)> invoke;
-    // Set instead of invoke for coroutine members.
-    std::function<void(std::shared_ptr<Context>, const value_type*, const asio::any_io_executor&,
-                       std::function<void(std::exception_ptr, value_type)>)>
-        spawn;
-    execution policy = execution::standard;  // never set for a coroutine (spawn)
-  };
-  // `spec` is static (add_service's specs): the handlers keep a pointer to it and one to the
-  // service, which std::function holds without allocating.
+  using entry = detail::handler_entry<value_type>;
+
   template <class Service, class Spec>
   void add_method(Service& service, const Spec& spec) {
-    entry e;
-    using member = decltype(spec.member);
-    if constexpr (detail::is_coroutine_member_v<member>) {
-      e.spawn = [&service, &spec](std::shared_ptr<Context> context, const value_type* params,
-                                 const asio::any_io_executor& ex,
-                                 std::function<void(std::exception_ptr, value_type)> done) {
-        detail::spawn_method<value_type>(spec, service, std::move(context), params, ex,
-                                         std::move(done));
-      };
-    } else {
-      e.invoke = [&service, &spec](Context& context, const value_type* params, bool movable) {
-        return detail::invoke_method<value_type>(spec, service, context, params, movable);
-      };
-      e.policy = spec.policy;
-    }
-    add_entry(spec.kind, std::string(spec.name), std::move(e));
+    add_entry(spec.kind, std::string(spec.name), detail::member_entry<value_type>(service, spec));
   }
 
   template <class F, std::size_t N>
   void add_function(detail::method_kind kind, std::string name, F fn,
                     std::array<std::string, N> names, execution where) {
-    using traits = detail::callable_traits<F>;
-    static_assert(traits::valid, "bsonrpc: add_request/add_notification take a function, or a "
-                                 "lambda or object with one operator() that is not a template "
-                                 "(no auto parameters)");
-    using params = typename traits::args;
-    using result = typename traits::result;
-    static_assert(detail::binding<params, N>::valid,
-                  "bsonrpc: give one name for each parameter of the function (not counting a "
-                  "leading bsonrpc::Context&), or none for a function taking the whole params "
-                  "object as its one parameter");
-    static_assert(!detail::awaitable_result<result>::is_awaitable,
-                  "bsonrpc: a coroutine handler is registered as a service member");
-    if (kind == detail::method_kind::notification && !std::is_void_v<result>)
-      throw std::logic_error("bsonrpc: a notification handler returns void: " + name);
-    entry e;
-    e.invoke = [fn = std::move(fn), names = std::move(names)](
-                   Context& context, const value_type* params, bool movable) mutable {
-      std::array<std::string_view, N> views;
-      for (std::size_t i = 0; i < N; ++i) views[i] = names[i];
-      return detail::invoke_bound<value_type, typename traits::args, typename traits::result>(
-          fn, views, context, params, movable);
-    };
-    e.policy = where;
+    auto e =
+        detail::function_entry<value_type>(kind, name, std::move(fn), std::move(names), where);
     add_entry(kind, std::move(name), std::move(e));
   }
 
   void add_entry(detail::method_kind kind, std::string name, entry e) {
     methods_.add(kind == detail::method_kind::request, std::move(name), std::move(e));
-  }
-
-  template <std::size_t N>
-  static std::array<std::string, N> to_names(const std::string_view (&names)[N]) {
-    std::array<std::string, N> out;
-    for (std::size_t i = 0; i < N; ++i) out[i] = std::string(names[i]);
-    return out;
   }
 
   // Runs a coroutine handler to completion on a private io_context (synchronous use).
