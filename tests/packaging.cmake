@@ -149,21 +149,57 @@ foreach(case IN LISTS BSONRPC_COMPILE_FAIL_CASES)
     LABELS "packaging;compile-fail" TIMEOUT 120 FIXTURES_REQUIRED bsonrpc_compile_fail_control)
 endforeach()
 
-# `cmake --install` of this build tree, then a separate project finds it with find_package.
-set(name "install: find_package(bsonrpc) works in a separate project")
+# `cmake --install` of this build tree, then a separate project finds it with find_package, and
+# the same program is built with the compiler and `pkg-config --cflags --libs bsonrpc` alone.
+# The Debian package (`cpack -G DEB`, unpacked into an empty root) is checked the same way,
+# where cpack and dpkg-deb exist; it reuses the install test's pkg-config build (same files).
+set(bsonrpc_install_tests
+  "install|install: find_package(bsonrpc) and pkg-config's flags work in a separate project"
+  "deb|deb: the package from cpack -G DEB installs headers, the CMake package and bsonrpc.pc, and find_package works from it")
+foreach(case IN LISTS bsonrpc_install_tests)
+  string(REPLACE "|" ";" fields "${case}")
+  list(GET fields 0 from)
+  list(GET fields 1 name)
+  add_test(NAME "${name}"
+           COMMAND "${CMAKE_COMMAND}"
+                   "-DFROM=${from}"
+                   "-DBUILD_DIR=${bsonrpc_BINARY_DIR}"
+                   "-DCONFIG=$<CONFIG>"
+                   "-DCONSUMER_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}/install_consumer"
+                   "-DWORK_DIR=${BSONRPC_PACKAGING_WORK_DIR}/${from}"
+                   "-DSOURCE_INCLUDE_DIR=${bsonrpc_SOURCE_DIR}/include"
+                   "-DINSTALL_INCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}"
+                   "-DINSTALL_DATADIR=${CMAKE_INSTALL_DATADIR}"
+                   "-DGENERATOR=${CMAKE_GENERATOR}"
+                   "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
+                   "-DCXX_COMPILER=${CMAKE_CXX_COMPILER}"
+                   -P "${CMAKE_CURRENT_SOURCE_DIR}/install_consumer/run.cmake")
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;${from}" TIMEOUT 300
+                       SKIP_REGULAR_EXPRESSION "bsonrpc-skip: ")
+endforeach()
+
+# The version macros of bsonrpc/version.hpp agree with the CMake project version (which
+# CMakeLists.txt reads from that header): checked by static_asserts at compile time.
+set(name "version: the macros of bsonrpc/version.hpp agree with the CMake project version")
 add_test(NAME "${name}"
-         COMMAND "${CMAKE_COMMAND}"
-                 "-DBUILD_DIR=${bsonrpc_BINARY_DIR}"
-                 "-DCONFIG=$<CONFIG>"
-                 "-DCONSUMER_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}/install_consumer"
-                 "-DWORK_DIR=${BSONRPC_PACKAGING_WORK_DIR}/install"
-                 "-DSOURCE_INCLUDE_DIR=${bsonrpc_SOURCE_DIR}/include"
-                 "-DINSTALL_INCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR}"
-                 "-DGENERATOR=${CMAKE_GENERATOR}"
-                 "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
-                 "-DCXX_COMPILER=${CMAKE_CXX_COMPILER}"
-                 -P "${CMAKE_CURRENT_SOURCE_DIR}/install_consumer/run.cmake")
-set_tests_properties("${name}" PROPERTIES LABELS "packaging;install" TIMEOUT 300)
+         COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" -DSTD=17
+                 "-DSOURCE=${BSONRPC_PACKAGING_DIR}/version_check.cpp"
+                 "-DDEFINITIONS=BSONRPC_EXPECTED_MAJOR=${PROJECT_VERSION_MAJOR},BSONRPC_EXPECTED_MINOR=${PROJECT_VERSION_MINOR},BSONRPC_EXPECTED_PATCH=${PROJECT_VERSION_PATCH},BSONRPC_EXPECTED_VERSION=\"${PROJECT_VERSION}\""
+                 -DEXPECT=success -P "${BSONRPC_PACKAGING_DIR}/compile_one.cmake")
+set_tests_properties("${name}" PROPERTIES LABELS "packaging;version" TIMEOUT 120)
+
+# The API reference builds without a single Doxygen warning: every public name documented.
+# Skipped without Doxygen, unless BSONRPC_DOCS_REQUIRED=1 (as .ci/run sets).
+if(DEFINED BSONRPC_DOXYFILE)
+  set(name "docs: Doxygen documents every public name of the headers without a warning")
+  add_test(NAME "${name}"
+           COMMAND "${CMAKE_COMMAND}" "-DDOXYGEN=${BSONRPC_DOXYGEN_EXECUTABLE}"
+                   "-DDOXYFILE=${BSONRPC_DOXYFILE}"
+                   "-DWARNINGS_LOG=${BSONRPC_DOCS_OUTPUT_DIR}/warnings.log"
+                   -P "${BSONRPC_PACKAGING_DIR}/docs.cmake")
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;docs" TIMEOUT 120
+                       SKIP_REGULAR_EXPRESSION "bsonrpc-skip: ")
+endif()
 
 # The README's programs (fenced ```cpp blocks with `int main`) compile and link: four tests,
 # each building every fourth program, so that they run in parallel.

@@ -32,5 +32,6 @@
 #include <bsonrpc/stream/descriptor_pair.hpp>
 #include <bsonrpc/tls.hpp>
 #include <bsonrpc/value.hpp>
+#include <bsonrpc/version.hpp>
 
 #include <asio/ssl.hpp>

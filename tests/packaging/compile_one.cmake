@@ -4,6 +4,7 @@
 #   -DFLAGS_FILE=<generated flags file>  -DSTD=17|20
 #   -DSOURCE=<.cpp>  or  -DHEADER=bsonrpc/x.hpp -DWORK_DIR=<dir>  (compiles `#include <HEADER>`)
 #   -DEXPECT=success | failure
+#   -DDEFINITIONS=NAME=VALUE,...   optional: extra -D definitions, separated by commas
 #   -DEXPECT_ERROR=<regex>   with failure: the first error the compiler reports must match it,
 #                            so the user sees the library's explanation before anything else.
 
@@ -27,6 +28,12 @@ endif()
 
 bsonrpc_compile_command(cmd "${STD}" "${SOURCE}")
 list(APPEND cmd -fsyntax-only)
+if(DEFINED DEFINITIONS)
+  string(REPLACE "," ";" definitions "${DEFINITIONS}")
+  foreach(definition IN LISTS definitions)
+    list(APPEND cmd "-D${definition}")
+  endforeach()
+endif()
 bsonrpc_command_line(line ${cmd})
 execute_process(COMMAND ${cmd} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
 string(STRIP "${out}" out)
