@@ -35,7 +35,11 @@
 
 namespace bsonrpc {
 
-enum class extended_json_mode { relaxed, canonical };
+/// Which form of Extended JSON to_extended_json writes.
+enum class extended_json_mode {
+  relaxed,   ///< numbers and recent dates as plain JSON: readable, the BSON type may be lost
+  canonical  ///< every number and date wrapped ({"$numberInt": "1"}): the BSON type survives
+};
 
 namespace detail::extjson {
 
@@ -421,25 +425,28 @@ class reader {
 
 }  // namespace detail::extjson
 
-// `v` as Extended JSON v2 (relaxed unless asked for canonical). Json is any nlohmann::basic_json;
-// use nlohmann::ordered_json to keep document key order.
+/// `v` as Extended JSON v2 (relaxed unless asked for canonical). Json is any nlohmann::basic_json;
+/// use nlohmann::ordered_json to keep document key order.
 template <class Json = nlohmann::json>
 Json to_extended_json(const value& v, extended_json_mode mode = extended_json_mode::relaxed) {
   return detail::extjson::writer<Json>(mode).write(v);
 }
 
-// The value that Extended JSON (canonical, relaxed or legacy) describes. Throws conversion_error
-// for a malformed type wrapper ({"$oid": 42}), an inexact $numberDecimal, an integer beyond
-// int64 or a NUL byte in a key or regular expression.
+/// The value that Extended JSON (canonical, relaxed or legacy) describes. Throws conversion_error
+/// for a malformed type wrapper ({"$oid": 42}), an inexact $numberDecimal, an integer beyond
+/// int64 or a NUL byte in a key or regular expression.
 template <class Json>
 value from_extended_json(const Json& j) {
   return detail::extjson::reader<Json>().read(j);
 }
 
-// Lets the JSON codec take and return bsonrpc::value, as Extended JSON.
+/// Lets the JSON codec take and return bsonrpc::value, as Extended JSON.
 template <>
 struct converter<nlohmann::json, value> {
+  /// `v` as relaxed Extended JSON.
   static nlohmann::json to_value(const value& v) { return to_extended_json(v); }
+  /// The value `j`, read as Extended JSON, describes; throws conversion_error as
+  /// from_extended_json does.
   static value from_value(const nlohmann::json& j) { return from_extended_json(j); }
 };
 

@@ -434,13 +434,15 @@ class reader {
 
 }  // namespace detail::bson_wire
 
+/// The BSON-RPC codec: each message is one BSON document, read into bsonrpc::value through
+/// libbson's iterator, which rejects malformed bytes. BSON-RPC has no batches.
 struct BsonCodec {
-  using value_type = value;
-  static constexpr std::string_view protocol_key = "bsonrpc";
-  static constexpr bool supports_batches = false;
+  using value_type = value;                                   ///< messages are bsonrpc::value
+  static constexpr std::string_view protocol_key = "bsonrpc";  ///< the version member's name
+  static constexpr bool supports_batches = false;             ///< a message is one document
 
-  // The document in exactly `bytes`. Throws decoding_error for anything that is not one valid
-  // BSON document no deeper than limits.max_depth.
+  /// The document in exactly `bytes`. Throws decoding_error for anything that is not one valid
+  /// BSON document no deeper than limits.max_depth.
   static value decode(std::string_view bytes, const decode_limits& limits = {}) {
     if (bytes.size() < 5) throw decoding_error("a BSON document is at least 5 bytes long");
     if (limits.max_depth < 1) throw decoding_error("max_depth 0 admits no BSON document");
@@ -448,8 +450,8 @@ struct BsonCodec {
         reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), 1);
   }
 
-  // Appends the BSON encoding of `message`, which must be a document; on encoding_error `out`
-  // is left as it was.
+  /// Appends the BSON encoding of `message`, which must be a document; on encoding_error `out`
+  /// is left as it was.
   static void encode(const value& message, std::string& out) {
     const auto* d = message.get_if<document>();
     if (!d) throw encoding_error("a BSON message must be a document");

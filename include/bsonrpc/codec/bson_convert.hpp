@@ -92,8 +92,13 @@ struct bson_alternative_converter {
 };
 }  // namespace detail
 
+/// Value access for bsonrpc::value, the BSON codec's value type.
 template <>
 struct value_traits<value> {
+  /// @name The members the Codec concept requires (see codec/codec.hpp)
+  /// @{
+
+  /// As the Codec concept describes them; to_neutral and from_neutral are the identity.
   using V = value;
   static bool is_null(const V& v) { return v.is_null(); }
   static bool is_bool(const V& v) { return v.is<bool>(); }
@@ -134,16 +139,23 @@ struct value_traits<value> {
   }
   static value to_neutral(const V& v) { return v; }
   static V from_neutral(const value& v) { return v; }
+  /// @}
 };
 
+/// bool <-> BSON boolean.
 template <>
 struct converter<value, bool> {
+  /// `b` as a BSON boolean.
   static value to_value(bool b) { return value(b); }
+  /// A BSON boolean; throws conversion_error, naming the type found, for anything else.
   static bool from_value(const value& v) { return detail::bson_get<bool>(v); }
 };
 
+/// Every integer width <-> BSON int32 or int64, range-checked both ways.
 template <class T>
 struct converter<value, T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
+  /// `i` as an int32 (signed types of 32 bits or less, unsigned values up to INT32_MAX), else
+  /// an int64; throws encoding_error for an unsigned value above INT64_MAX.
   static value to_value(T i) {
     if constexpr (std::is_signed_v<T>) {
       if constexpr (sizeof(T) <= sizeof(std::int32_t))
@@ -159,6 +171,7 @@ struct converter<value, T, std::enable_if_t<std::is_integral_v<T> && !std::is_sa
       return value(static_cast<std::int64_t>(u));
     }
   }
+  /// An int32 or int64 that fits T; throws conversion_error otherwise.
   static T from_value(const value& v) {
     if (const auto* i = v.get_if<std::int32_t>()) return detail::checked_integer<T>(*i);
     if (const auto* i = v.get_if<std::int64_t>()) return detail::checked_integer<T>(*i);
@@ -166,14 +179,17 @@ struct converter<value, T, std::enable_if_t<std::is_integral_v<T> && !std::is_sa
   }
 };
 
+/// float, double, long double <-> BSON double.
 template <class T>
 struct converter<value, T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  /// `d` as a BSON double; throws encoding_error for a finite value a double cannot hold.
   static value to_value(T d) {
     const auto out = static_cast<double>(d);
     if (std::isfinite(d) && !std::isfinite(out))
       throw encoding_error("floating-point value out of the range of a BSON double");
     return value(out);
   }
+  /// A double, int32 or int64 within T's range; throws conversion_error otherwise.
   static T from_value(const value& v) {
     double d = 0;
     if (const auto* x = v.get_if<double>())
@@ -190,59 +206,78 @@ struct converter<value, T, std::enable_if_t<std::is_floating_point_v<T>>> {
   }
 };
 
+/// std::string <-> BSON string.
 template <>
 struct converter<value, std::string> {
+  /// `s` as a BSON string.
   static value to_value(const std::string& s) { return value(s); }
+  /// `s` moved into a BSON string.
   static value to_value(std::string&& s) { return value(std::move(s)); }
+  /// A BSON string; throws conversion_error, naming the type found, for anything else.
   static std::string from_value(const value& v) { return detail::bson_get<std::string>(v); }
+  /// A BSON string, moved out; throws conversion_error for anything else.
   static std::string from_value(value&& v) {
     if (v.is_string()) return std::move(v.get<std::string>());
     return from_value(std::as_const(v));
   }
 };
 
+/// std::string_view -> BSON string (arguments only: a view cannot be decoded into).
 template <>
 struct converter<value, std::string_view> {
+  /// `s` copied into a BSON string.
   static value to_value(std::string_view s) { return value(std::string(s)); }
 };
 
+/// const char* -> BSON string (arguments only).
 template <>
 struct converter<value, const char*> {
+  /// `s` copied into a BSON string.
   static value to_value(const char* s) { return value(std::string(s)); }
 };
 
+/// std::nullptr_t <-> BSON null.
 template <>
 struct converter<value, std::nullptr_t> {
+  /// BSON null.
   static value to_value(std::nullptr_t) { return value(); }
+  /// nullptr for BSON null; throws conversion_error for anything else.
   static std::nullptr_t from_value(const value& v) {
     detail::bson_get<std::nullptr_t>(v);
     return nullptr;
   }
 };
 
-// Bytes are BSON binary (subtype 0), not an array of integers. Rvalues move.
+/// Bytes are BSON binary (subtype 0), not an array of integers. Rvalues move.
 template <>
 struct converter<value, std::vector<std::uint8_t>> {
+  /// `bytes` as BSON binary, subtype 0.
   static value to_value(const std::vector<std::uint8_t>& bytes) { return value(binary{0, bytes}); }
+  /// `bytes` moved into BSON binary, subtype 0.
   static value to_value(std::vector<std::uint8_t>&& bytes) {
     return value(binary{0, std::move(bytes)});
   }
+  /// The bytes of BSON binary of any subtype; throws conversion_error for anything else.
   static std::vector<std::uint8_t> from_value(const value& v) {
     return detail::bson_get<binary>(v).bytes;
   }
+  /// As above, moving the bytes out.
   static std::vector<std::uint8_t> from_value(value&& v) {
     if (auto* b = std::get_if<binary>(&v.variant())) return std::move(b->bytes);
     return from_value(std::as_const(v));
   }
 };
 
+/// std::chrono::system_clock::time_point <-> BSON datetime (millisecond precision).
 template <>
 struct converter<value, std::chrono::system_clock::time_point> {
-  using time_point = std::chrono::system_clock::time_point;
+  using time_point = std::chrono::system_clock::time_point;  ///< the C++ type converted
+  /// `t` as a BSON datetime, rounded down to the millisecond.
   static value to_value(time_point t) {
     const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch());
     return value(datetime{static_cast<std::int64_t>(ms.count())});
   }
+  /// A BSON datetime; throws conversion_error for another type or one out of time_point's range.
   static time_point from_value(const value& v) {
     using std::chrono::milliseconds;
     const std::int64_t ms = detail::bson_get<datetime>(v).milliseconds;
@@ -289,8 +324,12 @@ struct converter<value, javascript_with_scope>
 template <>
 struct converter<value, db_pointer> : detail::bson_alternative_converter<db_pointer> {};
 
+/// nlohmann::json <-> bsonrpc::value through Extended JSON, so a BSON codec program can take
+/// and return JSON.
 template <>
 struct converter<value, nlohmann::json> {
+  /// The value that `j`, read as Extended JSON, describes; throws encoding_error if it
+  /// describes none (see from_extended_json).
   static value to_value(const nlohmann::json& j) {
     try {
       return from_extended_json(j);
@@ -298,6 +337,7 @@ struct converter<value, nlohmann::json> {
       throw encoding_error(e.what());
     }
   }
+  /// `v` as relaxed Extended JSON.
   static nlohmann::json from_value(const value& v) { return to_extended_json(v); }
 };
 

@@ -58,12 +58,13 @@
 
 namespace bsonrpc {
 
+/// Bounds a codec's decode() enforces on incoming messages.
 struct decode_limits {
-  std::size_t max_depth = 128;  // deepest nesting of arrays and objects accepted
+  std::size_t max_depth = 128;  ///< deepest nesting of arrays and objects accepted
 };
 
-// Read and build access to a codec's value type V; its members are listed with the Codec concept
-// at the top of this file.
+/// Read and build access to a codec's value type V; its members are listed with the Codec concept
+/// at the top of codec/codec.hpp. Specialised for nlohmann::json and bsonrpc::value.
 template <class V>
 struct value_traits;
 
@@ -206,17 +207,18 @@ struct codec_check {
 };
 }  // namespace detail
 
-// Whether C models the Codec concept, value_traits<C::value_type> included. Ask it where
-// value_traits<C::value_type> is already specialised: the answer is fixed at the first question.
+/// Whether C models the Codec concept, value_traits<C::value_type> included. Ask it where
+/// value_traits<C::value_type> is already specialised: the answer is fixed at the first question.
 template <class C>
 struct is_codec : std::bool_constant<detail::codec_check<C>::ok> {};
+/// is_codec<C>::value.
 template <class C>
 inline constexpr bool is_codec_v = is_codec<C>::value;
 
-// Instantiating codec_static_asserts<C> checks C against the Codec concept, one static_assert per
-// member, each naming the member and its signature:
-//   static_assert(sizeof(codec_static_asserts<C>));
-// Each missing member fails exactly one of them, and nothing else fails.
+/// Instantiating codec_static_asserts<C> checks C against the Codec concept, one static_assert per
+/// member, each naming the member and its signature:
+///   static_assert(sizeof(codec_static_asserts<C>));
+/// Each missing member fails exactly one of them, and nothing else fails.
 template <class C>
 struct codec_static_asserts {
  private:
@@ -283,26 +285,30 @@ struct codec_static_asserts {
                 "Codec: value_traits<V> is missing `static V from_neutral(const bsonrpc::value&)`");
 };
 
-// Thrown when a value does not convert to the requested C++ type (a -32602 when it is a param).
+/// Thrown when a value does not convert to the requested C++ type (a -32602 when it is a param).
 class conversion_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// converter<V, T> converts between a codec's value type V and the C++ type T:
-//   static V to_value(const T&);        throws encoding_error if T cannot be represented
-//   static T from_value(const V&);      throws conversion_error on a wrong type or range
-// Codecs specialise it for scalars; the containers below work for every codec. A converter
-// may add to_value(T&&) and from_value(V&&): to_value and from_value pass rvalues on, so a
-// large string result moves into or out of a value instead of being copied.
+/// converter<V, T> converts between a codec's value type V and the C++ type T:
+///
+///     static V to_value(const T&);        throws encoding_error if T cannot be represented
+///     static T from_value(const V&);      throws conversion_error on a wrong type or range
+///
+/// Codecs specialise it for scalars; the containers below work for every codec. A converter
+/// may add to_value(T&&) and from_value(V&&): to_value and from_value pass rvalues on, so a
+/// large string result moves into or out of a value instead of being copied.
 template <class V, class T, class Enable = void>
 struct converter;
 
+/// `t` as the value type V, through converter<V, T>.
 template <class V, class T>
 V to_value(T&& t) {
   return converter<V, std::decay_t<T>>::to_value(std::forward<T>(t));
 }
 
+/// `v` as the C++ type T, through converter<V, T>.
 template <class T, class V>
 T from_value(V&& v) {
   return converter<std::decay_t<V>, T>::from_value(std::forward<V>(v));
@@ -330,31 +336,41 @@ Tuple tuple_from_array(const V& v, std::index_sequence<I...>) {
 }
 }  // namespace detail
 
+/// The value type itself passes unchanged.
 template <class V>
 struct converter<V, V> {
+  /// @name Identity
+  /// @{
+
+  /// Returns (copies or moves) its argument.
   static V to_value(const V& v) { return v; }
   static V to_value(V&& v) { return std::move(v); }
   static V from_value(const V& v) { return v; }
   static V from_value(V&& v) { return std::move(v); }
+  /// @}
 };
 
-// std::vector<T> <-> array (codecs may specialise particular element types, e.g. BSON bytes).
-// From an rvalue array, the elements are moved out (at() gives const access to an array that
-// is not const).
+/// std::vector<T> <-> array (codecs may specialise particular element types, e.g. BSON bytes).
+/// From an rvalue array, the elements are moved out (at() gives const access to an array that
+/// is not const).
 template <class V, class T, class A>
 struct converter<V, std::vector<T, A>, std::enable_if_t<!std::is_same_v<V, std::vector<T, A>>>> {
-  using traits = value_traits<V>;
+  using traits = value_traits<V>;  ///< how V is read and built
+  /// `items` as an array, each element converted.
   static V to_value(const std::vector<T, A>& items) {
     V out = traits::make_array();
     for (const auto& item : items) traits::push_back(out, bsonrpc::to_value<V>(item));
     return out;
   }
+  /// As above, moving each element.
   static V to_value(std::vector<T, A>&& items) {
     V out = traits::make_array();
     for (auto& item : items) traits::push_back(out, bsonrpc::to_value<V>(std::move(item)));
     return out;
   }
+  /// An array's elements, each converted; throws conversion_error for anything else.
   static std::vector<T, A> from_value(const V& v) { return read(v, false); }
+  /// As above, moving the elements out.
   static std::vector<T, A> from_value(V&& v) { return read(v, true); }
 
  private:
@@ -402,27 +418,31 @@ template <class V, class T, class H, class E, class A>
 struct converter<V, std::unordered_map<std::string, T, H, E, A>>
     : detail::map_converter<V, std::unordered_map<std::string, T, H, E, A>> {};
 
-// std::optional<T>: nullopt <-> null.
+/// std::optional<T>: nullopt <-> null.
 template <class V, class T>
 struct converter<V, std::optional<T>> {
-  using traits = value_traits<V>;
+  using traits = value_traits<V>;  ///< how V is read and built
+  /// The contained value converted, or null.
   static V to_value(const std::optional<T>& o) {
     return o ? bsonrpc::to_value<V>(*o) : traits::make_null();
   }
+  /// As above, moving the contained value.
   static V to_value(std::optional<T>&& o) {
     return o ? bsonrpc::to_value<V>(std::move(*o)) : traits::make_null();
   }
+  /// nullopt for null, else the value converted to T.
   static std::optional<T> from_value(const V& v) {
     if (traits::is_null(v)) return std::nullopt;
     return bsonrpc::from_value<T>(v);
   }
+  /// As above, moving the value.
   static std::optional<T> from_value(V&& v) {
     if (traits::is_null(v)) return std::nullopt;
     return bsonrpc::from_value<T>(std::move(v));
   }
 };
 
-// std::tuple and std::pair <-> array of exactly that many elements.
+/// std::tuple and std::pair <-> array of exactly that many elements.
 template <class V, class T>
 struct converter<V, T, std::enable_if_t<detail::is_tuple_like<T>::value>> {
   using traits = value_traits<V>;

@@ -54,11 +54,15 @@ inline std::size_t json_nesting_depth(std::string_view text, std::size_t limit) 
 }
 }  // namespace detail
 
+/// The JSON-RPC 2.0 codec: messages as compact JSON text, through nlohmann_json. Input must be
+/// valid UTF-8, nested no deeper than decode_limits::max_depth.
 struct JsonCodec {
-  using value_type = nlohmann::json;
-  static constexpr std::string_view protocol_key = "jsonrpc";
-  static constexpr bool supports_batches = true;
+  using value_type = nlohmann::json;                          ///< messages are nlohmann::json
+  static constexpr std::string_view protocol_key = "jsonrpc";  ///< the version member's name
+  static constexpr bool supports_batches = true;              ///< a top-level array is a batch
 
+  /// The message (or batch) in exactly `bytes`. Throws decoding_error for text that is not one
+  /// JSON value, is not UTF-8, or nests deeper than `limits.max_depth` (a Parse error).
   static value_type decode(std::string_view bytes, const decode_limits& limits = {}) {
     value_type decoded;
     if (detail::json_reader(bytes, limits.max_depth).read(decoded)) return decoded;
@@ -72,6 +76,8 @@ struct JsonCodec {
     }
   }
 
+  /// Appends `message` as compact JSON to `out`. Throws encoding_error (e.g. for a string that is
+  /// not valid UTF-8), leaving `out` as it was.
   static void encode(const value_type& message, std::string& out) {
     const std::size_t start = out.size();
     if (detail::json_writer::write(message, out)) return;
@@ -86,8 +92,13 @@ struct JsonCodec {
   }
 };
 
+/// Value access for nlohmann::json, the JSON codec's value type.
 template <>
 struct value_traits<nlohmann::json> {
+  /// @name The members the Codec concept requires (see codec/codec.hpp)
+  /// @{
+
+  /// As the Codec concept describes them; to_neutral and from_neutral go through extended JSON.
   using V = nlohmann::json;
   static bool is_null(const V& v) { return v.is_null(); }
   static bool is_bool(const V& v) { return v.is_boolean(); }
@@ -120,22 +131,28 @@ struct value_traits<nlohmann::json> {
   }
   static value to_neutral(const V& v);
   static V from_neutral(const value& v);
+  /// @}
 };
 
+/// bool <-> JSON true and false.
 template <>
 struct converter<nlohmann::json, bool> {
+  /// `b` as JSON.
   static nlohmann::json to_value(bool b) { return b; }
+  /// A JSON boolean; throws conversion_error for anything else.
   static bool from_value(const nlohmann::json& v) {
     if (!v.is_boolean()) throw conversion_error("expected a boolean");
     return v.get<bool>();
   }
 };
 
-// Every integer width, range-checked both ways: an out-of-range number never wraps silently.
+/// Every integer width, range-checked both ways: an out-of-range number never wraps silently.
 template <class T>
 struct converter<nlohmann::json, T,
                  std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
+  /// `i` as a JSON integer.
   static nlohmann::json to_value(T i) { return i; }
+  /// A JSON integer that fits T; throws conversion_error otherwise.
   static T from_value(const nlohmann::json& v) {
     if (v.is_number_unsigned()) {
       const auto u = v.get<std::uint64_t>();
@@ -152,42 +169,57 @@ struct converter<nlohmann::json, T,
   }
 };
 
+/// float, double, long double <-> JSON number.
 template <class T>
 struct converter<nlohmann::json, T, std::enable_if_t<std::is_floating_point_v<T>>> {
+  /// `d` as a JSON number.
   static nlohmann::json to_value(T d) { return d; }
+  /// Any JSON number, integers included; throws conversion_error for anything else.
   static T from_value(const nlohmann::json& v) {
     if (!v.is_number()) throw conversion_error("expected a number");
     return v.get<T>();
   }
 };
 
+/// std::string <-> JSON string.
 template <>
 struct converter<nlohmann::json, std::string> {
+  /// `s` as a JSON string.
   static nlohmann::json to_value(const std::string& s) { return s; }
+  /// `s` moved into a JSON string.
   static nlohmann::json to_value(std::string&& s) { return std::move(s); }
+  /// A JSON string; throws conversion_error for anything else.
   static std::string from_value(const nlohmann::json& v) {
     if (!v.is_string()) throw conversion_error("expected a string");
     return v.get<std::string>();
   }
+  /// A JSON string, moved out; throws conversion_error for anything else.
   static std::string from_value(nlohmann::json&& v) {
     if (!v.is_string()) throw conversion_error("expected a string");
     return std::move(*v.get_ptr<std::string*>());
   }
 };
 
+/// std::string_view -> JSON string (arguments only: a view cannot be decoded into).
 template <>
 struct converter<nlohmann::json, std::string_view> {
+  /// `s` copied into a JSON string.
   static nlohmann::json to_value(std::string_view s) { return s; }
 };
 
+/// const char* -> JSON string (arguments only).
 template <>
 struct converter<nlohmann::json, const char*> {
+  /// `s` copied into a JSON string.
   static nlohmann::json to_value(const char* s) { return s; }
 };
 
+/// std::nullptr_t <-> JSON null.
 template <>
 struct converter<nlohmann::json, std::nullptr_t> {
+  /// JSON null.
   static nlohmann::json to_value(std::nullptr_t) { return nullptr; }
+  /// nullptr for JSON null; throws conversion_error for anything else.
   static std::nullptr_t from_value(const nlohmann::json& v) {
     if (!v.is_null()) throw conversion_error("expected null");
     return nullptr;
@@ -223,11 +255,13 @@ inline constexpr bool has_builtin_converter_v =
     is_optional_v<T> || is_tuple_like<T>::value;
 }  // namespace detail
 
-// User types with nlohmann's to_json/from_json (found by ADL).
+/// User types with nlohmann's to_json/from_json (found by ADL).
 template <class T>
 struct converter<nlohmann::json, T,
                  std::enable_if_t<!detail::has_builtin_converter_v<T> && detail::has_json_adl<T>::value>> {
+  /// `t` through its to_json.
   static nlohmann::json to_value(const T& t) { return t; }
+  /// A T through its from_json; what that throws becomes conversion_error.
   static T from_value(const nlohmann::json& v) {
     try {
       return v.get<T>();
