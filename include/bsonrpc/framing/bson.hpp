@@ -13,11 +13,12 @@
 
 namespace bsonrpc {
 
+/// BSON documents back to back: each document's int32 length prefix frames it.
 struct BsonFraming {
-  static constexpr std::string_view name = "bson";
-  static constexpr std::size_t min_document_bytes = 5;  // int32 length + trailing 0x00
+  static constexpr std::string_view name = "bson";  ///< a short name for the framing
+  static constexpr std::size_t min_document_bytes = 5;  ///< int32 length + trailing 0x00
 
-  // The first document at the front of `buffer`; stateless, as its header holds its length.
+  /// The first document at the front of `buffer`; stateless, as its header holds its length.
   static std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     if (buffer.size() < 4) return std::nullopt;
     const auto byte = [&](std::size_t i) {
@@ -34,12 +35,14 @@ struct BsonFraming {
     return frame{0, length, length};
   }
 
-  // Appends the document unchanged: it already carries its length.
+  /// Appends the document unchanged: it already carries its length.
   static void wrap(std::string_view message, std::string& out) { out.append(message); }
+  /// Framing in place: nothing to add before or after a document.
   static void begin_frame(std::string&) {}
+  /// Nothing to add: see begin_frame().
   static void end_frame(std::string&, std::size_t) {}
 
-  // The length the document at the front of `buffer` announces, once its 4 bytes are in.
+  /// The length the document at the front of `buffer` announces, once its 4 bytes are in.
   static std::size_t frame_size_hint(std::string_view buffer) {
     if (buffer.size() < 4) return 0;
     std::uint32_t length = 0;

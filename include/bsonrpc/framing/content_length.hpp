@@ -21,14 +21,16 @@
 
 namespace bsonrpc {
 
+/// HTTP-style headers announcing each message's length, as the Language Server and Debug
+/// Adapter protocols frame messages.
 struct ContentLength {
-  static constexpr std::string_view name = "content-length";
-  // The longest header block accepted, its empty line included: LSP peers send one or two
-  // short headers, so this only bounds what a hostile peer can make us buffer.
+  static constexpr std::string_view name = "content-length";  ///< a short name for the framing
+  /// The longest header block accepted, its empty line included: LSP peers send one or two
+  /// short headers, so this only bounds what a hostile peer can make us buffer.
   static constexpr std::size_t max_header_bytes = 8 * 1024;
 
-  // The first message at the front of `buffer`; each header byte is parsed once across calls,
-  // the body not at all.
+  /// The first message at the front of `buffer`; each header byte is parsed once across calls,
+  /// the body not at all.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     if (!has_body_) {
       const std::size_t end = std::min(buffer.size(), max_header_bytes);
@@ -45,7 +47,7 @@ struct ContentLength {
     return f;
   }
 
-  // Appends "Content-Length: <size>\r\n\r\n" and the message to `out`.
+  /// Appends "Content-Length: <size>\r\n\r\n" and the message to `out`.
   static void wrap(std::string_view message, std::string& out) {
     constexpr std::string_view header = "Content-Length: ";
     char digits[24];
@@ -60,7 +62,7 @@ struct ContentLength {
     out.append(message);
   }
 
-  // Once the header block is in: the header block and the message.
+  /// Once the header block is in: the header block and the message.
   std::size_t frame_size_hint(std::string_view) const {
     if (!has_body_) return 0;
     return length_ > std::numeric_limits<std::size_t>::max() - parsed_ ? 0 : parsed_ + length_;

@@ -62,12 +62,14 @@ class json_value_scanner {
 
 }  // namespace detail
 
+/// Concatenated JSON objects or arrays, found by scanning their brackets; whitespace between
+/// them is skipped.
 struct Frameless {
-  static constexpr std::string_view name = "frameless";
-  // After a message that does not parse, the connection closes (see framing_resynchronises).
+  static constexpr std::string_view name = "frameless";  ///< a short name for the framing
+  /// After a message that does not parse, the connection closes (see framing_resynchronises).
   static constexpr bool resynchronises = false;
 
-  // The first JSON object or array in `buffer`, after any whitespace, which is consumed with it.
+  /// The first JSON object or array in `buffer`, after any whitespace, which is consumed with it.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     try {
       return extract_or_throw(buffer, max_message_bytes);
@@ -77,12 +79,14 @@ struct Frameless {
     }
   }
 
-  // Appends `message` unchanged: a JSON object or array delimits itself.
+  /// Appends `message` unchanged: a JSON object or array delimits itself.
   static void wrap(std::string_view message, std::string& out) { out.append(message); }
+  /// Framing in place: nothing to add before or after a JSON object or array.
   static void begin_frame(std::string&) {}
+  /// Nothing to add: see begin_frame().
   static void end_frame(std::string&, std::size_t) {}
 
-  // Only whitespace is buffered (say, the newline after the last message).
+  /// Only whitespace is buffered (say, the newline after the last message).
   bool between_messages() const { return !started_; }
 
  private:

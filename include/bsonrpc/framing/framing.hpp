@@ -50,12 +50,13 @@
 
 namespace bsonrpc {
 
-// Where a message lies in the buffer given to extract().
+/// Where a message lies in the buffer given to extract().
 struct frame {
-  std::size_t offset = 0;    // first byte of the message
-  std::size_t size = 0;      // bytes of the message itself, without framing
-  std::size_t consumed = 0;  // bytes to drop from the front of the buffer once it is handled
+  std::size_t offset = 0;    ///< first byte of the message
+  std::size_t size = 0;      ///< bytes of the message itself, without framing
+  std::size_t consumed = 0;  ///< bytes to drop from the front of the buffer once it is handled
 
+  /// The message's bytes within `buffer`.
   std::string_view message(std::string_view buffer) const { return buffer.substr(offset, size); }
 };
 
@@ -162,16 +163,17 @@ struct framing_check {
 };
 }  // namespace detail
 
-// Whether F models the Framing concept, with every optional member it declares well-formed.
+/// Whether F models the Framing concept, with every optional member it declares well-formed.
 template <class F>
 struct is_framing : std::bool_constant<detail::framing_check<F>::ok> {};
+/// is_framing<F>::value.
 template <class F>
 inline constexpr bool is_framing_v = is_framing<F>::value;
 
-// Instantiating framing_static_asserts<F> checks F against the Framing concept, one
-// static_assert per member, each naming the member and its signature:
-//   static_assert(sizeof(framing_static_asserts<F>));
-// Each fault fails exactly one of them, and nothing else fails.
+/// Instantiating framing_static_asserts<F> checks F against the Framing concept, one
+/// static_assert per member, each naming the member and its signature:
+///   static_assert(sizeof(framing_static_asserts<F>));
+/// Each fault fails exactly one of them, and nothing else fails.
 template <class F>
 struct framing_static_asserts {
  private:

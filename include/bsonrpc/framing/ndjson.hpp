@@ -19,11 +19,12 @@
 
 namespace bsonrpc {
 
+/// Newline-delimited JSON: one JSON text per line, ended by LF.
 struct Ndjson {
-  static constexpr std::string_view name = "ndjson";
+  static constexpr std::string_view name = "ndjson";  ///< a short name for the framing
 
-  // The first non-blank line at the front of `buffer`, with the blank lines before it consumed
-  // along with it; each byte is scanned once across calls.
+  /// The first non-blank line at the front of `buffer`, with the blank lines before it consumed
+  /// along with it; each byte is scanned once across calls.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     const char* data = buffer.data();
     for (;;) {
@@ -62,8 +63,8 @@ struct Ndjson {
     }
   }
 
-  // Appends message LF to `out`; throws encoding_error, appending nothing, if the message
-  // holds a raw LF.
+  /// Appends message LF to `out`; throws encoding_error, appending nothing, if the message
+  /// holds a raw LF.
   static void wrap(std::string_view message, std::string& out) {
     check_single_line(message);
     const std::size_t needed = message.size() + 1;
@@ -72,11 +73,12 @@ struct Ndjson {
     out.append(message);
     out.push_back('\n');
   }
-  // Only blank lines are buffered.
+  /// Only blank lines are buffered.
   bool between_messages() const { return !has_content_; }
 
+  /// Framing in place: nothing goes before the message.
   static void begin_frame(std::string&) {}
-  // As wrap(): on a raw LF, `out` is cut back to where the message started, and this throws.
+  /// As wrap(): on a raw LF, `out` is cut back to where the message started, and this throws.
   static void end_frame(std::string& out, std::size_t message_start) {
     try {
       check_single_line(std::string_view(out).substr(message_start));

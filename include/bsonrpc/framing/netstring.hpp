@@ -14,10 +14,11 @@
 
 namespace bsonrpc {
 
+/// Netstrings: each message framed as "<length>:<bytes>,".
 struct Netstring {
-  static constexpr std::string_view name = "netstring";
+  static constexpr std::string_view name = "netstring";  ///< a short name for the framing
 
-  // The first netstring at the front of `buffer`; the length digits are parsed once across calls.
+  /// The first netstring at the front of `buffer`; the length digits are parsed once across calls.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     while (!has_length_ && parsed_ < buffer.size()) parse_length_byte(buffer, max_message_bytes);
     if (!has_length_) return std::nullopt;
@@ -30,7 +31,7 @@ struct Netstring {
     return f;
   }
 
-  // Appends "<length>:message," to `out`.
+  /// Appends "<length>:message," to `out`.
   static void wrap(std::string_view message, std::string& out) {
     char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, message.size());
@@ -44,7 +45,7 @@ struct Netstring {
     out.push_back(',');
   }
 
-  // Once the "<length>:" header is in: the header, the message and the ','.
+  /// Once the "<length>:" header is in: the header, the message and the ','.
   std::size_t frame_size_hint(std::string_view) const {
     return has_length_ ? parsed_ + length_ + 1 : 0;
   }

@@ -16,12 +16,13 @@
 
 namespace bsonrpc {
 
+/// JSON text sequences (RFC 7464): each message framed as RS text LF.
 struct Rfc7464 {
-  static constexpr std::string_view name = "rfc7464";
-  static constexpr char record_separator = '\x1E';
-  static constexpr char line_feed = '\n';
+  static constexpr std::string_view name = "rfc7464";  ///< a short name for the framing
+  static constexpr char record_separator = '\x1E';    ///< RS, before each text
+  static constexpr char line_feed = '\n';             ///< LF, after each text
 
-  // The first RS-LF text at the front of `buffer`; each byte is scanned once across calls.
+  /// The first RS-LF text at the front of `buffer`; each byte is scanned once across calls.
   std::optional<frame> extract(std::string_view buffer, std::size_t max_message_bytes) {
     if (buffer.empty()) return std::nullopt;
     if (text_start_ == 0) {
@@ -51,7 +52,7 @@ struct Rfc7464 {
     }
   }
 
-  // Appends RS message LF to `out`.
+  /// Appends RS message LF to `out`.
   static void wrap(std::string_view message, std::string& out) {
     const std::size_t needed = message.size() + 2;
     if (out.capacity() - out.size() < needed)
@@ -60,7 +61,9 @@ struct Rfc7464 {
     out.append(message);
     out.push_back(line_feed);
   }
+  /// Framing in place: appends the RS.
   static void begin_frame(std::string& out) { out.push_back(record_separator); }
+  /// Appends the LF after the message.
   static void end_frame(std::string& out, std::size_t) { out.push_back(line_feed); }
 
  private:
