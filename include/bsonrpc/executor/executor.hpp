@@ -102,7 +102,7 @@ struct runtime_of<E, true> {
 };
 }  // namespace detail::executor_concept
 
-// Whether E models the Executor concept.
+/// Whether E models the Executor concept.
 template <class E>
 constexpr bool is_executor() {
   namespace c = detail::executor_concept;
@@ -114,14 +114,16 @@ constexpr bool is_executor() {
          c::has_handler_returned<R>::value &&
          c::has_join<R>::value && c::has_release<R>::value;
 }
+/// is_executor<E>().
 template <class E>
 inline constexpr bool is_executor_v = is_executor<E>();
 
-// Instantiate (`static_assert(sizeof(executor_static_asserts<E>))`) to check E: each missing
-// member fails with its own message, and only that one.
+/// Instantiate (`static_assert(sizeof(executor_static_asserts<E>))`) to check E: each missing
+/// member fails with its own message, and only that one.
 template <class E>
 struct executor_static_asserts {
-  using R = typename detail::executor_concept::runtime_of<E>::type;
+  using R = typename detail::executor_concept::runtime_of<E>::type;  ///< E::runtime, or void
+  /// Whether the runtime R passes the member check Has.
   template <template <class, class> class Has>
   static constexpr bool has = Has<R, void>::value;
   static_assert(detail::executor_concept::has_runtime<E>::value,
@@ -163,7 +165,7 @@ struct executor_static_asserts {
                     has<detail::executor_concept::has_release>,
                 "Executor: runtime lacks `void release(const std::function<bool("
                 "std::chrono::milliseconds)>& wait_finished)`");
-  static constexpr bool value = is_executor<E>();
+  static constexpr bool value = is_executor<E>();  ///< is_executor<E>(), once every check passed
 };
 
 }  // namespace bsonrpc

@@ -33,9 +33,15 @@
 
 namespace bsonrpc {
 
+/// Executor policy: each connection gets its own pool of up to Options::max_concurrent_requests
+/// threads, which read the connection in turn and run its handlers. Blocking calls are allowed
+/// on every thread but the one reading at that moment.
 struct Threads {
+  /// One connection's share of the policy (the Executor concept, executor/executor.hpp).
   class runtime {
    public:
+    /// For a connection on `io`; reads Options::max_concurrent_requests and
+    /// Options::concurrent_notification_handling.
     runtime(const asio::any_io_executor& io, const Options& options)
         : pool_(options.max_concurrent_requests),
           notifications_([this](std::function<void()> task) { pool_.post(std::move(task)); }),
@@ -51,9 +57,9 @@ struct Threads {
     runtime& operator=(const runtime&) = delete;
     ~runtime() { join_threads(); }
 
-    // Starts the reading role: a thread of the pool drives the io_context until `done()`
-    // holds. Other threads may run the same io_context too: the connection's strand keeps it
-    // in order.
+    /// Starts the reading role: a thread of the pool drives the io_context until `done()`
+    /// holds. Other threads may run the same io_context too: the connection's strand keeps it
+    /// in order.
     void start(std::function<bool()> done) {
       if (!io_context_) return;  // the user's execution context runs the I/O
       {
@@ -63,9 +69,9 @@ struct Threads {
       pool_.lead([this] { lead(); });
     }
 
-    // On the strand. On a pool thread that reads, requests are kept for that thread, which
-    // runs them once the read's completion returns (reading_role hands them to the pool if
-    // another thread takes the role over first).
+    /// On the strand. On a pool thread that reads, requests are kept for that thread, which
+    /// runs them once the read's completion returns (reading_role hands them to the pool if
+    /// another thread takes the role over first).
     void post_request(std::function<void()> task) {
       leadership* mine = leading();
       if (mine && mine->owner == this && mine->may_keep) {
@@ -76,20 +82,22 @@ struct Threads {
       pool_.post(std::move(task));
     }
 
+    /// On the pool, in arrival order unless Options::concurrent_notification_handling.
     void post_notification(std::function<void()> task) {
       if (concurrent_notifications_) pool_.post(std::move(task));
       else notifications_.post(std::move(task));
     }
 
-    // Waits for the handlers of the notifications received so far (when they run in order).
+    /// Waits for the handlers of the notifications received so far (when they run in order).
     void wait_for_notification_handlers() const {
       if (!concurrent_notifications_) notifications_.wait_for_posted();
     }
 
-    // Held while a thread waits for the peer: lends a handler's pool slot to others, and
-    // counts the caller for the reading role.
+    /// Held while a thread waits for the peer: lends a handler's pool slot to others, and
+    /// counts the caller for the reading role.
     class wait_scope {
      public:
+      /// Lends the slot and counts the caller, until destroyed.
       explicit wait_scope(detail::reading_role& role) : role_(role) { role_.count_caller(+1); }
       ~wait_scope() { role_.count_caller(-1); }
       wait_scope(const wait_scope&) = delete;
@@ -99,11 +107,12 @@ struct Threads {
       detail::thread_pool::blocking_scope lent_;
       detail::reading_role& role_;
     };
+    /// A wait_scope for a thread about to wait for the peer.
     wait_scope blocking_scope() const { return wait_scope(role_); }
 
-    // A blocking caller reads its own reply when nobody else needs the reading role: it
-    // drives the io_context until `ready()` or `deadline`, then keeps the role while it is
-    // away (a call loop costs no hand-off); a standby reads on if it stays away.
+    /// A blocking caller reads its own reply when nobody else needs the reading role: it
+    /// drives the io_context until `ready()` or `deadline`, then keeps the role while it is
+    /// away (a call loop costs no hand-off); a standby reads on if it stays away.
     void read_until(const std::function<bool()>& ready,
                     std::chrono::steady_clock::time_point deadline) {
       if (!io_context_ || on_io_thread() || ready()) return;
@@ -132,11 +141,11 @@ struct Threads {
       if (ended ? role_.release() : role_.step_away(true)) pool_.lead([this] { lead(); });
     }
 
-    // Not on the thread reading for this connection, which reads the reply a blocking call
-    // waits for.
+    /// Not on the thread reading for this connection, which reads the reply a blocking call
+    /// waits for.
     bool may_block() const noexcept { return !on_io_thread(); }
 
-    // The kept request's handler has returned: its slot is free before the reply goes out.
+    /// The kept request's handler has returned: its slot is free before the reply goes out.
     void handler_returned() noexcept {
       if (claim_holder() == this) {
         claim_holder() = nullptr;
@@ -144,13 +153,13 @@ struct Threads {
       }
     }
 
-    // After the connection finished: joins its threads, unless called from one of them.
+    /// After the connection finished: joins its threads, unless called from one of them.
     void join() {
       if (!on_own_thread()) join_threads();
     }
 
-    // From the Rpc destructor: waits up to 10 s for the handlers, then joins. Not from one of
-    // this connection's own threads, which cannot join themselves.
+    /// From the Rpc destructor: waits up to 10 s for the handlers, then joins. Not from one of
+    /// this connection's own threads, which cannot join themselves.
     void release(const std::function<bool(std::chrono::milliseconds)>& wait_finished) {
       if (on_own_thread()) return;
       wait_finished(std::chrono::seconds(10));
