@@ -86,14 +86,18 @@
 
 namespace bsonrpc {
 
-enum class hook_direction { incoming, outgoing };
+/// Which way a message passes the hooks.
+enum class hook_direction {
+  incoming,  ///< read from the peer: hooks run first to last
+  outgoing   ///< sent by this side: hooks run last to first
+};
 
-// What a message is. No kind for batches: hooks see a batch's entries one by one.
+/// What a message is. No kind for batches: hooks see a batch's entries one by one.
 enum class hook_kind {
-  request,       // has a method and an id
-  notification,  // has a method, no id
-  response,      // a result for a request
-  error,         // an error response
+  request,       ///< has a method and an id
+  notification,  ///< has a method, no id
+  response,      ///< a result for a request
+  error,         ///< an error response
 };
 
 namespace detail {
@@ -101,39 +105,44 @@ template <class Codec>
 class hook_chain;
 }
 
-// One message on its way through the hooks.
+/// One message on its way through the hooks.
 template <class V>
 class hook_message {
  public:
+  /// Whether the message was read from the peer or is being sent.
   hook_direction direction() const noexcept { return direction_; }
+  /// Request, notification, response or error.
   hook_kind kind() const noexcept { return kind_; }
+  /// direction() == hook_direction::incoming.
   bool is_incoming() const noexcept { return direction_ == hook_direction::incoming; }
-  // A request or notification: its method. A reply this side sends: the method of the request
-  // it answers (empty for replies to invalid input). An incoming response: empty.
+  /// A request or notification: its method. A reply this side sends: the method of the request
+  /// it answers (empty for replies to invalid input). An incoming response: empty.
   std::string_view method() const noexcept { return method_; }
-  // A request or response: its id (string, integer or null). A notification: nullptr.
+  /// A request or response: its id (string, integer or null). A notification: nullptr.
   const V* id() const noexcept { return id_; }
-  // A request or notification: its params, nullptr when omitted.
+  /// A request or notification: its params, nullptr when omitted.
   const V* params() const noexcept { return params_; }
-  // A response: its result. An error: the error object (integer code, string message).
+  /// A response: its result. An error: the error object (integer code, string message).
   const V* result() const noexcept { return result_; }
+  /// An error: the error object (integer code, string message). Otherwise nullptr.
   const V* error() const noexcept { return error_; }
 
-  // The whole message; a hook may change it (the library reads it afresh after each hook).
+  /// The whole message; a hook may change it (the library reads it afresh after each hook).
   V& value() noexcept { return *value_; }
+  /// The whole message, read-only.
   const V& value() const noexcept { return *value_; }
 
-  // The connection's id, as in log lines and Context::connection_id() (0 for a dispatcher
-  // used without a connection).
+  /// The connection's id, as in log lines and Context::connection_id() (0 for a dispatcher
+  /// used without a connection).
   std::uint64_t connection_id() const noexcept { return connection_id_; }
-  // Whether the message is an entry of a batch.
+  /// Whether the message is an entry of a batch.
   bool in_batch() const noexcept { return in_batch_; }
-  // An incoming message: when it was read. A reply this side sends: when its request was
-  // read. An outgoing call or notification: time_point{} (no clock is read for it).
+  /// An incoming message: when it was read. A reply this side sends: when its request was
+  /// read. An outgoing call or notification: time_point{} (no clock is read for it).
   std::chrono::steady_clock::time_point received_at() const noexcept { return received_at_; }
 
-  // A request: whoever waits for it gets `result` instead. A response: its result becomes
-  // `result`. See the top of this header.
+  /// A request: whoever waits for it gets `result` instead. A response: its result becomes
+  /// `result`. See the top of this header.
   void answer(V result) {
     if (kind_ == hook_kind::notification)
       throw std::logic_error("hook: a notification cannot be answered (drop it instead)");
@@ -143,26 +152,28 @@ class hook_message {
     settled_ = true;
   }
 
-  // A request: whoever waits for it gets `e` instead. A response: it becomes the error `e`.
-  // A notification: dropped.
+  /// A request: whoever waits for it gets `e` instead. A response: it becomes the error `e`.
+  /// A notification: dropped.
   void reject(rpc_error e) {
     rejection_ = std::move(e);
     answer_.clear();
     settled_ = true;
   }
+  /// As reject(rpc_error(code, message)).
   void reject(int code, const std::string& message) { reject(rpc_error(code, message)); }
+  /// As reject(rpc_error(code, message, data)).
   void reject(int code, const std::string& message, bsonrpc::value data) {
     reject(rpc_error(code, message, std::move(data)));
   }
 
-  // A notification: it goes no further (no handler runs, nothing is sent).
+  /// A notification: it goes no further (no handler runs, nothing is sent).
   void drop() {
     if (kind_ != hook_kind::notification)
       throw std::logic_error("hook: only a notification can be dropped (answer or reject it)");
     settled_ = true;
   }
 
-  // Whether a hook has answered, rejected or dropped the message.
+  /// Whether a hook has answered, rejected or dropped the message.
   bool is_settled() const noexcept { return settled_; }
 
  private:
@@ -196,14 +207,17 @@ class hook_message {
   std::optional<rpc_error> rejection_;
 };
 
-// Whether F can be a hook for messages of value type V.
+/// Whether F can be a hook for messages of value type V.
 template <class F, class V>
 inline constexpr bool is_hook_for_v = std::is_invocable_v<F&, hook_message<V>&>;
 
-// One hook, type-erased: a callable for hook_message<nlohmann::json>& and/or
-// hook_message<bsonrpc::value>& (the value types of every codec the library ships).
+/// One hook, type-erased: a callable for hook_message<nlohmann::json>& and/or
+/// hook_message<bsonrpc::value>& (the value types of every codec the library ships).
 class hook {
  public:
+  /// Wraps the callable `f`, which takes hook_message<nlohmann::json>& and/or
+  /// hook_message<bsonrpc::value>&; copies of the hook share it. Implicit, so that
+  /// `options.hooks = {a, b}` reads naturally.
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, hook>>>
   hook(F&& f)  // NOLINT: implicit, so that `options.hooks = {a, b}` reads naturally
       : target_(std::make_shared<std::decay_t<F>>(std::forward<F>(f))) {
@@ -215,13 +229,13 @@ class hook {
     if constexpr (is_hook_for_v<T, value>) value_ = &call<T, value>;
   }
 
-  // Whether this hook handles messages whose value type is V.
+  /// Whether this hook handles messages whose value type is V.
   template <class V>
   bool serves() const noexcept {
     return entry<V>() != nullptr;
   }
 
-  // Runs the hook. Precondition: serves<V>().
+  /// Runs the hook. Precondition: serves<V>().
   template <class V>
   void operator()(hook_message<V>& m) const {
     entry<V>()(target_.get(), m);

@@ -28,20 +28,21 @@
 
 namespace bsonrpc::hooks {
 
-// Latencies sorted into buckets: counts[i] holds the samples above upper_bounds[i - 1] and at
-// most upper_bounds[i]; the last count, one past the bounds, the samples above every bound.
+/// Latencies sorted into buckets: counts[i] holds the samples above upper_bounds[i - 1] and at
+/// most upper_bounds[i]; the last count, one past the bounds, the samples above every bound.
 struct latency_histogram {
-  std::vector<std::chrono::microseconds> upper_bounds;
-  std::vector<std::uint64_t> counts;
+  std::vector<std::chrono::microseconds> upper_bounds;  ///< ascending bucket bounds
+  std::vector<std::uint64_t> counts;  ///< per bucket, one more than upper_bounds
 
+  /// The number of samples in every bucket.
   std::uint64_t samples() const {
     std::uint64_t n = 0;
     for (auto c : counts) n += c;
     return n;
   }
 
-  // The smallest bound with at least a fraction `q` (0..1) of the samples at or below it;
-  // nullopt when there are no samples, or when that takes the unbounded last bucket.
+  /// The smallest bound with at least a fraction `q` (0..1) of the samples at or below it;
+  /// nullopt when there are no samples, or when that takes the unbounded last bucket.
   std::optional<std::chrono::microseconds> quantile(double q) const {
     const std::uint64_t n = samples();
     if (n == 0) return std::nullopt;
@@ -55,33 +56,35 @@ struct latency_histogram {
   }
 };
 
-// Counts, per method, the requests this side answers and how long each took, from the
-// request being read to its reply passing this hook (just before it is encoded and queued;
-// the handler's time and any wait for a worker included), and the notifications received.
-//
-// Where it sits in Options::hooks matters: first, it counts and times every request,
-// including those a later hook answers (an access check's refusals, counted as errors); after
-// another hook, only what gets past that one. Replies to invalid input, which no request
-// method names, are not counted.
-//
-// Thread-safe; copies share one table, so keep one to call snapshot() while connections run.
-// Memory stays bounded whatever peers send: at most max_methods method names, each at most
-// max_name_bytes long, get a row of their own; every other method counts in the row named
-// other_methods.
+/// Counts, per method, the requests this side answers and how long each took, from the
+/// request being read to its reply passing this hook (just before it is encoded and queued;
+/// the handler's time and any wait for a worker included), and the notifications received.
+///
+/// Where it sits in Options::hooks matters: first, it counts and times every request,
+/// including those a later hook answers (an access check's refusals, counted as errors); after
+/// another hook, only what gets past that one. Replies to invalid input, which no request
+/// method names, are not counted.
+///
+/// Thread-safe; copies share one table, so keep one to call snapshot() while connections run.
+/// Memory stays bounded whatever peers send: at most max_methods method names, each at most
+/// max_name_bytes long, get a row of their own; every other method counts in the row named
+/// other_methods.
 class metrics {
  public:
+  /// One method's counters.
   struct method_stats {
-    std::uint64_t calls = 0;          // requests answered (answered with an error included)
-    std::uint64_t errors = 0;         // requests answered with an error
-    std::uint64_t notifications = 0;  // notifications received
-    std::chrono::nanoseconds total_latency{0};
-    std::chrono::nanoseconds max_latency{0};
-    latency_histogram latency;
+    std::uint64_t calls = 0;          ///< requests answered (answered with an error included)
+    std::uint64_t errors = 0;         ///< requests answered with an error
+    std::uint64_t notifications = 0;  ///< notifications received
+    std::chrono::nanoseconds total_latency{0};  ///< summed over the requests answered
+    std::chrono::nanoseconds max_latency{0};    ///< the longest request
+    latency_histogram latency;                  ///< the requests' latencies, in buckets
   };
 
+  /// The row counting the methods past the first max_methods, and names over max_name_bytes.
   static constexpr std::string_view other_methods = "(other)";
 
-  // Bounds from 50 us to 10 s, in steps of 1, 2.5, 5.
+  /// Bounds from 50 us to 10 s, in steps of 1, 2.5, 5.
   static std::vector<std::chrono::microseconds> default_bounds() {
     std::vector<std::chrono::microseconds> bounds{std::chrono::microseconds(50)};
     for (std::int64_t decade = 100; decade <= 1'000'000; decade *= 10)
@@ -91,7 +94,7 @@ class metrics {
     return bounds;
   }
 
-  // `upper_bounds`: the histogram's buckets, strictly ascending (else std::invalid_argument).
+  /// `upper_bounds`: the histogram's buckets, strictly ascending (else std::invalid_argument).
   explicit metrics(std::vector<std::chrono::microseconds> upper_bounds = default_bounds(),
                    std::size_t max_methods = 1000, std::size_t max_name_bytes = 256)
       : table_(std::make_shared<table>()) {
@@ -103,6 +106,7 @@ class metrics {
     table_->max_name_bytes = max_name_bytes;
   }
 
+  /// Counts one message (the hook itself).
   template <class V>
   void operator()(hook_message<V>& m) const {
     if (m.is_incoming()) {
@@ -116,7 +120,7 @@ class metrics {
                        std::chrono::duration_cast<std::chrono::nanoseconds>(latency));
   }
 
-  // Every method's counters so far, by method name.
+  /// Every method's counters so far, by method name.
   std::map<std::string, method_stats, std::less<>> snapshot() const {
     std::lock_guard lock(table_->mutex);
     std::map<std::string, method_stats, std::less<>> out;
