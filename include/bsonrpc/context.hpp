@@ -27,26 +27,28 @@
 
 namespace bsonrpc {
 
-// Parameters by name: `rpc.call<int>("add", bsonrpc::named{{"a", 1}, {"b", 2}})`.
+/// Parameters by name: `rpc.call<int>("add", bsonrpc::named{{"a", 1}, {"b", 2}})`.
 struct named {
-  document members;
+  document members;  ///< the params object's members, in order
+  /// The members as listed: `named{{"a", 1}, {"b", 2}}`.
   named(std::initializer_list<std::pair<std::string, value>> init) : members(init) {}
+  /// The members of `d`.
   explicit named(document d) : members(std::move(d)) {}
 };
 
 class peer_proxy;
 
-// What one asynchronous call may ask for besides its arguments, passed first:
-//   bsonrpc::call_options options;
-//   options.on_progress = [](const bsonrpc::value& report) { ... };
-//   rpc.async_call<R>(options, "method", args..., token);
+/// What one asynchronous call may ask for besides its arguments, passed first:
+///   bsonrpc::call_options options;
+///   options.on_progress = [](const bsonrpc::value& report) { ... };
+///   rpc.async_call<R>(options, "method", args..., token);
 struct call_options {
-  // Receives the peer's progress reports on this call, in arrival order, until the call
-  // completes. It needs Options::protocol: the call's params carry a fresh progress token (LSP
-  // params.workDoneToken, MCP params._meta.progressToken), so they must be one object (a
-  // bsonrpc::named, a by-object struct) or none. LSP passes the report's `value`, MCP the
-  // notification's params (progressToken, progress, total?, message?). It runs on the thread
-  // that reads the connection: keep it short, and do not block there.
+  /// Receives the peer's progress reports on this call, in arrival order, until the call
+  /// completes. It needs Options::protocol: the call's params carry a fresh progress token (LSP
+  /// params.workDoneToken, MCP params._meta.progressToken), so they must be one object (a
+  /// bsonrpc::named, a by-object struct) or none. LSP passes the report's `value`, MCP the
+  /// notification's params (progressToken, progress, total?, message?). It runs on the thread
+  /// that reads the connection: keep it short, and do not block there.
   std::function<void(const value&)> on_progress;
 };
 
@@ -84,36 +86,36 @@ R convert_result(V&& result, std::string_view method) {
 }
 }  // namespace detail
 
-// Anything that can call and notify the peer: a connection, or a handler's Context.
+/// Anything that can call and notify the peer: a connection, or a handler's Context.
 class caller {
  public:
-  using timeout_type = std::optional<std::chrono::milliseconds>;
+  using timeout_type = std::optional<std::chrono::milliseconds>;  ///< nullopt: wait forever
 
-  // Calls `method` and waits for its result as R; throws the peer's error as rpc_error (or the
-  // predefined subclass), timeout_error, or connection_closed.
+  /// Calls `method` and waits for its result as R; throws the peer's error as rpc_error (or the
+  /// predefined subclass), timeout_error, or connection_closed.
   template <class R = value, class... Args>
   R call(std::string_view method, const Args&... args) {
     return call_for<R>(default_timeout(), method, args...);
   }
 
-  // As call(), waiting at most `timeout` (nullopt: forever).
+  /// As call(), waiting at most `timeout` (nullopt: forever).
   template <class R = value, class... Args>
   R call_for(timeout_type timeout, std::string_view method, const Args&... args) {
     value result = call_value(method, detail::pack_params(args...), timeout);
     if constexpr (!std::is_void_v<R>) return detail::convert_result<R>(std::move(result), method);
   }
 
-  // Sends a notification: no response, no waiting for one.
+  /// Sends a notification: no response, no waiting for one.
   template <class... Args>
   void notify(std::string_view method, const Args&... args) {
     notify_value(method, detail::pack_params(args...));
   }
 
-  // Calls `method` without blocking; the last argument is a completion token, as for
-  // Rpc::async_call: a callback void(std::error_code, R) or void(std::exception_ptr, R),
-  // asio::use_future, asio::use_awaitable, ... A coroutine handler writes
-  // `co_await rpc.async_call<R>("m", a, asio::use_awaitable)`, which throws the peer's
-  // rpc_error (with its message and data), timeout_error or connection_closed.
+  /// Calls `method` without blocking; the last argument is a completion token, as for
+  /// Rpc::async_call: a callback void(std::error_code, R) or void(std::exception_ptr, R),
+  /// asio::use_future, asio::use_awaitable, ... A coroutine handler writes
+  /// `co_await rpc.async_call<R>("m", a, asio::use_awaitable)`, which throws the peer's
+  /// rpc_error (with its message and data), timeout_error or connection_closed.
   template <class R = value, class... Args>
   auto async_call(std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
@@ -122,7 +124,7 @@ class caller {
                               std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 
-  // As above, with `options` (a progress callback, see call_options).
+  /// As above, with `options` (a progress callback, see call_options).
   template <class R = value, class... Args>
   auto async_call(call_options options, std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_call: the last argument is the completion token");
@@ -131,21 +133,23 @@ class caller {
                               std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 
-  // The original's get_peer_proxy(): peer()["swapper"]("txt"), peer().n["log"]("line").
+  /// The original's get_peer_proxy(): peer()["swapper"]("txt"), peer().n["log"]("line").
   peer_proxy peer();
 
   virtual ~caller() = default;
 
-  // The primitive operations: params is an array, a document, or nullopt for no arguments.
+  /// The primitive operations: params is an array, a document, or nullopt for no arguments.
   virtual value call_value(std::string_view method, std::optional<value> params,
                            timeout_type timeout) = 0;
+  /// Sends the notification `method` with `params` (as call_value takes them).
   virtual void notify_value(std::string_view method, std::optional<value> params) = 0;
+  /// How long call() waits (a connection: Options::default_timeout); here, forever.
   virtual timeout_type default_timeout() const { return std::nullopt; }
-  // Starts a call whose outcome goes to `done`; returns its id (for cancel_call).
+  /// Starts a call whose outcome goes to `done`; returns its id (for cancel_call).
   virtual std::int64_t start_call_value(std::string_view method, std::optional<value> params,
                                         std::function<void(detail::call_outcome<value>)> done) = 0;
-  // As start_call_value, with `options`. This default serves callers that route no progress:
-  // it refuses an on_progress with std::logic_error.
+  /// As start_call_value, with `options`. This default serves callers that route no progress:
+  /// it refuses an on_progress with std::logic_error.
   virtual std::int64_t start_call_value_with(const call_options& options, std::string_view method,
                                              std::optional<value> params,
                                              std::function<void(detail::call_outcome<value>)> done) {
@@ -153,10 +157,10 @@ class caller {
       throw std::logic_error("bsonrpc: this caller does not route progress reports");
     return start_call_value(method, std::move(params), std::move(done));
   }
-  // Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
-  // tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
+  /// Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
+  /// tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
   virtual void cancel_call(std::int64_t id) = 0;
-  // Where asynchronous completions run by default: the connection's io_context.
+  /// Where asynchronous completions run by default: the connection's io_context.
   virtual asio::any_io_executor get_executor() = 0;
 
  private:
@@ -179,13 +183,15 @@ class caller {
   }
 };
 
-// A named method of the peer, callable like a function.
+/// A named method of the peer, callable like a function.
 class peer_method {
  public:
+  /// The method `name` of the peer `owner` talks to, called as a request or sent as a
+  /// notification.
   peer_method(caller& owner, std::string name, bool notification)
       : owner_(&owner), name_(std::move(name)), notification_(notification) {}
 
-  // Request: returns the result as a dynamic value. Notification: returns null at once.
+  /// Request: returns the result as a dynamic value. Notification: returns null at once.
   template <class... Args>
   value operator()(const Args&... args) const {
     if (notification_) {
@@ -194,6 +200,7 @@ class peer_method {
     }
     return owner_->call<value>(name_, args...);
   }
+  /// Calls the method and returns its result as R (a request even for a notification's proxy).
   template <class R, class... Args>
   R call(const Args&... args) const {
     return owner_->call<R>(name_, args...);
@@ -205,71 +212,77 @@ class peer_method {
   bool notification_;
 };
 
+/// The peer's methods by name, as the original's get_peer_proxy(): `peer()["swapper"]("txt")`
+/// calls, `peer().n["log"]("line")` notifies.
 class peer_proxy {
  public:
+  /// The notification side: `n["method"](args...)` sends a notification.
   struct notifications {
-    caller* owner;
+    caller* owner;  ///< where notifications go
+    /// The peer's notification `name`.
     peer_method operator[](std::string name) const { return {*owner, std::move(name), true}; }
   };
 
+  /// The peer that `owner` talks to.
   explicit peer_proxy(caller& owner) : owner_(&owner), n{&owner} {}
+  /// The peer's request `name`.
   peer_method operator[](std::string name) const { return {*owner_, std::move(name), false}; }
 
  private:
   caller* owner_;
 
  public:
-  notifications n;  // the notification side, as the original's `proxy.n.method(...)`
+  notifications n;  ///< the notification side, as the original's `proxy.n.method(...)`
 };
 
 inline peer_proxy caller::peer() { return peer_proxy(*this); }
 
-// Counters of one connection, as seen by its dispatcher.
+/// Counters of one connection, as seen by its dispatcher.
 struct connection_stats {
-  std::uint64_t requests = 0;       // requests received (batch entries included)
-  std::uint64_t notifications = 0;  // notifications received
-  std::uint64_t errors_sent = 0;    // error responses sent
+  std::uint64_t requests = 0;       ///< requests received (batch entries included)
+  std::uint64_t notifications = 0;  ///< notifications received
+  std::uint64_t errors_sent = 0;    ///< error responses sent
 };
 
-// What a `BSONRPC_RPC_REQUEST`/`BSONRPC_RPC_NOTIFICATION` handler receives: the connection it
-// serves. Valid only during the handler's call.
+/// What a `BSONRPC_RPC_REQUEST`/`BSONRPC_RPC_NOTIFICATION` handler receives: the connection it
+/// serves. Valid only during the handler's call.
 class Context : public caller {
  public:
-  // Drops this request's response and closes the connection.
+  /// Drops this request's response and closes the connection.
   virtual void abort() = 0;
-  // Sends this request's response, then closes the connection.
+  /// Sends this request's response, then closes the connection.
   virtual void close_after_response() = 0;
-  // Whatever the application attached to the connection (e.g. the peer's endpoint).
+  /// Whatever the application attached to the connection (e.g. the peer's endpoint).
   virtual const std::any& client_info() const = 0;
-  // A process-unique number for the connection, as used in log lines.
+  /// A process-unique number for the connection, as used in log lines.
   virtual std::uint64_t connection_id() const = 0;
-  // The connection's counters so far.
+  /// The connection's counters so far.
   virtual connection_stats stats() const = 0;
 
   // Cancellation and progress (Options::protocol; see bsonrpc/protocol.hpp). Without a
   // profile, for notifications, batch entries and a dispatcher used without a connection,
   // nothing is ever cancelled and no request has a progress token.
 
-  // Whether the peer has cancelled this request. A cancelled request's reply is replaced,
-  // whatever the handler returns or throws: LSP answers -32800 "Request cancelled", MCP not
-  // at all. So a handler may stop early and return anything.
+  /// Whether the peer has cancelled this request. A cancelled request's reply is replaced,
+  /// whatever the handler returns or throws: LSP answers -32800 "Request cancelled", MCP not
+  /// at all. So a handler may stop early and return anything.
   virtual bool cancelled() const { return false; }
-  // Whether the peer can cancel this request (a profile is set and it is a request).
+  /// Whether the peer can cancel this request (a profile is set and it is a request).
   virtual bool cancellable() const { return false; }
-  // Runs `fn` once when the peer cancels this request: at once, on this thread, if it already
-  // has; else on the thread that reads the cancel (the connection's I/O thread or strand: keep
-  // it short, never block there). It never runs once the handler has returned: the handler's
-  // completion waits for a callback running at that moment, so `fn` may refer to the
-  // handler's locals. For a request that cannot be cancelled, `fn` never runs. A coroutine
-  // handler needs none: its cancellation slot is emitted (terminal) instead, on its executor.
+  /// Runs `fn` once when the peer cancels this request: at once, on this thread, if it already
+  /// has; else on the thread that reads the cancel (the connection's I/O thread or strand: keep
+  /// it short, never block there). It never runs once the handler has returned: the handler's
+  /// completion waits for a callback running at that moment, so `fn` may refer to the
+  /// handler's locals. For a request that cannot be cancelled, `fn` never runs. A coroutine
+  /// handler needs none: its cancellation slot is emitted (terminal) instead, on its executor.
   virtual void on_cancel(std::function<void()> fn) { (void)fn; }
-  // The progress token this request carries (LSP params.workDoneToken, else
-  // params.partialResultToken; MCP params._meta.progressToken), if any.
+  /// The progress token this request carries (LSP params.workDoneToken, else
+  /// params.partialResultToken; MCP params._meta.progressToken), if any.
   virtual std::optional<value> progress_token() const { return std::nullopt; }
-  // Sends a progress report on this request under its token, before its reply: LSP
-  // $/progress {token, value: report}; MCP notifications/progress {progressToken, then the
-  // members of `report`: progress, total?, message?} (a number alone is the progress).
-  // Without a token it sends nothing and returns false. Throws as notify() does.
+  /// Sends a progress report on this request under its token, before its reply: LSP
+  /// $/progress {token, value: report}; MCP notifications/progress {progressToken, then the
+  /// members of `report`: progress, total?, message?} (a number alone is the progress).
+  /// Without a token it sends nothing and returns false. Throws as notify() does.
   virtual bool report_progress(value report) {
     (void)report;
     return false;
