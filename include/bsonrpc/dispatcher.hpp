@@ -62,20 +62,23 @@ class detached_context final : public Context {
 };
 }  // namespace detail
 
+/// A connection's method table and the JSON-RPC rules around it, without any I/O: turns one
+/// incoming message (or batch) into the handlers it runs and the reply to send. Every Rpc has
+/// one; used alone it answers messages given as bytes (`handle`).
 template <class Codec>
 class dispatcher {
  public:
-  using value_type = typename Codec::value_type;
-  using message = detail::message_view<value_type>;
-  using traits = value_traits<value_type>;
-  // Receives each response (result or error) to a request this side sent.
+  using value_type = typename Codec::value_type;          ///< the codec's value type
+  using message = detail::message_view<value_type>;       ///< one classified incoming message
+  using traits = value_traits<value_type>;                ///< access to value_type
+  /// Receives each response (result or error) to a request this side sent.
   using response_handler = std::function<void(const message&)>;
 
-  // Throws std::invalid_argument if a hook in options.hooks does not serve this codec.
+  /// Throws std::invalid_argument if a hook in options.hooks does not serve this codec.
   explicit dispatcher(Options options = {}, logger log = {})
       : options_(std::move(options)), log_(std::move(log)), hooks_(options_.hooks) {}
 
-  // Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
+  /// Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
   template <class Service>
   void add_service(Service& service) {
     static_assert(is_service_v<Service>,
@@ -86,35 +89,37 @@ class dispatcher {
     std::apply([&](const auto&... spec) { (add_method(service, spec), ...); }, specs);
   }
 
-  // As above, sharing ownership of the service.
+  /// As above, sharing ownership of the service.
   template <class Service>
   void add_service(std::shared_ptr<Service> service) {
     add_service(*service);
     owned_.push_back(std::move(service));
   }
 
-  // Exposes a function, or a lambda or object with one operator() (not a template), as the
-  // request `name`. Its parameters bind as a service member's do: after an optional leading
-  // bsonrpc::Context&, one per name in `names` (positional or named params), or, with no names
-  // and one parameter, the whole params object. Its return value is the result. Safe at any
-  // time, from any thread (registering after messages flow copies the method table).
+  /// Exposes a function, or a lambda or object with one operator() (not a template), as the
+  /// request `name`. Its parameters bind as a service member's do: after an optional leading
+  /// bsonrpc::Context&, one per name in `names` (positional or named params), or, with no names
+  /// and one parameter, the whole params object. Its return value is the result. Safe at any
+  /// time, from any thread (registering after messages flow copies the method table).
   template <class F>
   void add_request(std::string name, F fn, execution where = execution::standard) {
     add_function(detail::method_kind::request, std::move(name), std::move(fn),
                  std::array<std::string, 0>{}, where);
   }
+  /// As above, naming the parameters: `{"a", "b"}`.
   template <class F, std::size_t N>
   void add_request(std::string name, F fn, const std::string_view (&names)[N],
                    execution where = execution::standard) {
     add_function(detail::method_kind::request, std::move(name), std::move(fn), detail::to_names(names),
                  where);
   }
-  // As add_request, for the notification `name`; `fn` returns void.
+  /// As add_request, for the notification `name`; `fn` returns void.
   template <class F>
   void add_notification(std::string name, F fn, execution where = execution::standard) {
     add_function(detail::method_kind::notification, std::move(name), std::move(fn),
                  std::array<std::string, 0>{}, where);
   }
+  /// As above, naming the parameters: `{"a", "b"}`.
   template <class F, std::size_t N>
   void add_notification(std::string name, F fn, const std::string_view (&names)[N],
                         execution where = execution::standard) {
@@ -122,25 +127,30 @@ class dispatcher {
                  detail::to_names(names), where);
   }
 
-  // Messages may be dispatched from now on, on other threads: later registrations replace
-  // the method table instead of changing it. An Rpc calls it before it starts reading.
+  /// Messages may be dispatched from now on, on other threads: later registrations replace
+  /// the method table instead of changing it. An Rpc calls it before it starts reading.
   void start_dispatching() {
     methods_.start_dispatching();
   }
 
+  /// Where responses to this side's requests go (an Rpc routes them to its pending calls).
   void set_response_handler(response_handler handler) { on_response_ = std::move(handler); }
+  /// The logger handlers' failures are reported to.
   const logger& log() const noexcept { return log_; }
+  /// The options given at construction.
   const Options& options() const noexcept { return options_; }
-  // Options::hooks, ready to run over this codec's messages.
+  /// Options::hooks, ready to run over this codec's messages.
   const detail::hook_chain<Codec>& hooks() const noexcept { return hooks_; }
 
+  /// Whether a request `name` is registered.
   bool has_request(std::string_view name) const { return methods_.find_request(name) != nullptr; }
+  /// Whether a notification `name` is registered.
   bool has_notification(std::string_view name) const {
     return methods_.find_notification(name) != nullptr;
   }
 
-  // Handles one incoming message (or batch) to completion, running handlers on this thread,
-  // and appends the encoded reply to `out`. Returns false when there is nothing to send.
+  /// Handles one incoming message (or batch) to completion, running handlers on this thread,
+  /// and appends the encoded reply to `out`. Returns false when there is nothing to send.
   bool handle(std::string_view bytes, Context& context, std::string& out) {
     const std::uint64_t connection = context.connection_id();
     auto r = detail::route<Codec>(bytes, decode_limits{options_.max_depth}, hooks_, connection,
@@ -169,14 +179,14 @@ class dispatcher {
     return true;
   }
 
-  // As above, without a connection: handlers that call the peer get connection_closed.
+  /// As above, without a connection: handlers that call the peer get connection_closed.
   bool handle(std::string_view bytes, std::string& out) {
     detail::detached_context context;
     return handle(bytes, context, out);
   }
 
-  // Decodes `bytes`; on failure appends the Parse error reply (through the outgoing hooks of
-  // connection `connection`) to `out` and returns nullopt.
+  /// Decodes `bytes`; on failure appends the Parse error reply (through the outgoing hooks of
+  /// connection `connection`) to `out` and returns nullopt.
   std::optional<value_type> decode(std::string_view bytes, std::string& out,
                                    std::uint64_t connection = 0) const {
     try {
@@ -190,8 +200,8 @@ class dispatcher {
     }
   }
 
-  // Acts on one classified message: runs a request (returning its reply), runs a
-  // notification, routes a response, or answers an invalid message. nullopt: no reply.
+  /// Acts on one classified message: runs a request (returning its reply), runs a
+  /// notification, routes a response, or answers an invalid message. nullopt: no reply.
   std::optional<value_type> process(const message& m, Context& context) {
     switch (m.kind) {
       case detail::message_kind::request: return run_request(m, context);
@@ -206,7 +216,7 @@ class dispatcher {
     return detail::invalid_request_reply<Codec>(m, log_);
   }
 
-  // Runs a request's handler and returns its reply: the result, or the error it maps to.
+  /// Runs a request's handler and returns its reply: the result, or the error it maps to.
   value_type run_request(const message& m, Context& context) {
     const value_type id = *m.id;
     const entry* handler = methods_.find_request(m.method);
@@ -224,8 +234,8 @@ class dispatcher {
     }
   }
 
-  // Where `m`'s handler runs, as its registration declared (.runs(...)); standard for a
-  // method not found, an invalid notification and a coroutine handler.
+  /// Where `m`'s handler runs, as its registration declared (.runs(...)); standard for a
+  /// method not found, an invalid notification and a coroutine handler.
   execution execution_of(const message& m) const {
     if (m.kind != detail::message_kind::request && *m.problem) return execution::standard;
     const entry* handler =
@@ -233,7 +243,7 @@ class dispatcher {
     return handler ? handler->policy : execution::standard;
   }
 
-  // Whether `m` names a coroutine handler (which completes through start_async()).
+  /// Whether `m` names a coroutine handler (which completes through start_async()).
   bool is_coroutine(const message& m) const {
     // An invalid notification goes to run_notification(), which drops it: never to a handler.
     if (m.kind != detail::message_kind::request && *m.problem) return false;
@@ -242,8 +252,8 @@ class dispatcher {
     return handler && handler->spawn;
   }
 
-  // Starts a coroutine handler (is_coroutine(m)) on `ex`; `done` receives the reply to send,
-  // or nullopt for a notification.
+  /// Starts a coroutine handler (is_coroutine(m)) on `ex`; `done` receives the reply to send,
+  /// or nullopt for a notification.
   void start_async(const message& m, std::shared_ptr<Context> context,
                    const asio::any_io_executor& ex,
                    std::function<void(std::optional<value_type>)> done) {
@@ -269,7 +279,7 @@ class dispatcher {
     }
   }
 
-  // The error reply for a handler that failed with `failure`.
+  /// The error reply for a handler that failed with `failure`.
   value_type reply_for_failure(const value_type& id, std::string_view method,
                                std::exception_ptr failure) const {
     try {
@@ -292,7 +302,7 @@ class dispatcher {
     }
   }
 
-  // Runs a notification's handler. Notifications are never answered, even on error (4.1).
+  /// Runs a notification's handler. Notifications are never answered, even on error (4.1).
   void run_notification(const message& m, Context& context) {
     if (*m.problem) {
       log_(log_level::error, "invalid notification " + std::string(m.method) + ": " + m.problem);
@@ -314,6 +324,7 @@ class dispatcher {
     }
   }
 
+  /// Logs, as an error, that `what` failed with `failure`.
   void log_failure(const std::string& what, std::exception_ptr failure) const {
     try {
       std::rethrow_exception(failure);
@@ -324,20 +335,21 @@ class dispatcher {
     }
   }
 
-  // What the incoming hooks made of a batch's entries: per entry, whether a hook answered or
-  // dropped it (and the answer), and when the batch was read.
+  /// What the incoming hooks made of a batch's entries: per entry, whether a hook answered or
+  /// dropped it (and the answer), and when the batch was read.
   struct batch_screen {
+    /// One entry's screening.
     struct entry {
-      bool settled = false;
-      std::optional<value_type> reply;  // a settled request's reply, through the hooks
+      bool settled = false;  ///< a hook answered or dropped it: it does not run
+      std::optional<value_type> reply;  ///< a settled request's reply, through the hooks
     };
-    std::vector<entry> entries;  // empty: the batch is refused whole, no hook saw it
-    std::chrono::steady_clock::time_point received;
-    bool has_replies = false;
+    std::vector<entry> entries;  ///< empty: the batch is refused whole, no hook saw it
+    std::chrono::steady_clock::time_point received;  ///< when the batch was read
+    bool has_replies = false;  ///< whether any settled entry has a reply
   };
 
-  // Runs the incoming hooks over each entry of `batch`, rewriting entries in place. A batch
-  // that answer_batch() refuses whole (empty, or over max_batch_size) is not screened.
+  /// Runs the incoming hooks over each entry of `batch`, rewriting entries in place. A batch
+  /// that answer_batch() refuses whole (empty, or over max_batch_size) is not screened.
   batch_screen screen_batch(value_type& batch, std::uint64_t connection) const {
     batch_screen screen;
     screen.received = std::chrono::steady_clock::now();
@@ -356,12 +368,12 @@ class dispatcher {
     return screen;
   }
 
-  // Runs a batch's entries in order and returns its reply: one entry per request, none for
-  // notifications, nothing at all when no entry is a request (section 6); a single -32600
-  // for an empty batch or one longer than max_batch_size. Responses in the batch go to the
-  // response handler, unless the caller has already routed them. With hooks, `screen` is
-  // what screen_batch() made of the batch: settled entries do not run, their replies take
-  // their place, and every other reply passes the outgoing hooks.
+  /// Runs a batch's entries in order and returns its reply: one entry per request, none for
+  /// notifications, nothing at all when no entry is a request (section 6); a single -32600
+  /// for an empty batch or one longer than max_batch_size. Responses in the batch go to the
+  /// response handler, unless the caller has already routed them. With hooks, `screen` is
+  /// what screen_batch() made of the batch: settled entries do not run, their replies take
+  /// their place, and every other reply passes the outgoing hooks.
   std::optional<value_type> answer_batch(const value_type& batch, Context& context,
                                          bool responses_routed,
                                          batch_screen* screen = nullptr) {
@@ -403,8 +415,8 @@ class dispatcher {
     return replies;
   }
 
-  // Appends the encoding of `reply` (one response or a batch of them) to `out`. A reply the
-  // codec cannot encode (say, a handler's string that is not UTF-8) becomes -32603.
+  /// Appends the encoding of `reply` (one response or a batch of them) to `out`. A reply the
+  /// codec cannot encode (say, a handler's string that is not UTF-8) becomes -32603.
   void encode_reply(const value_type& reply, std::string& out) const {
     const std::size_t mark = out.size();
     try {
@@ -424,6 +436,7 @@ class dispatcher {
     }
   }
 
+  /// The error response {id, error: {code, message: text}}.
   value_type error_reply(value_type id, errc code, std::string_view text) const {
     return detail::make_error<Codec>(std::move(id), static_cast<int>(code), text, nullptr);
   }

@@ -48,6 +48,10 @@
 
 namespace bsonrpc {
 
+/// One JSON-RPC or BSON-RPC connection over a stream: it calls and notifies the peer, and
+/// answers the peer's calls with the services and functions registered on it. Codec, Framing
+/// and Executor are policies (codec/, framing/, executor/); JsonRpc and BsonRpc name the usual
+/// choices.
 template <class Codec, class Framing, class Executor = Threads>
 class Rpc final : public caller {
   // Each policy's concept, member by member: a missing one fails with one message naming it.
@@ -57,38 +61,39 @@ class Rpc final : public caller {
   using connection_type = detail::connection<Codec, Framing, Executor>;
 
  public:
-  using codec_type = Codec;
-  using framing_type = Framing;
-  using executor_policy = Executor;
+  using codec_type = Codec;                                ///< the Codec policy
+  using framing_type = Framing;                            ///< the Framing policy
+  using executor_policy = Executor;                        ///< the Executor policy
+  /// Deprecated name of executor_policy.
   using executor_type [[deprecated("the Executor policy is executor_policy")]] = Executor;
-  using value_type = typename Codec::value_type;
-  using duration = std::chrono::milliseconds;
+  using value_type = typename Codec::value_type;           ///< the codec's value type
+  using duration = std::chrono::milliseconds;              ///< timeouts
 
-  // An endpoint without services of its own: it can call the peer, and answers
-  // Method not found to the peer's requests.
+  /// An endpoint without services of its own: it can call the peer, and answers
+  /// Method not found to the peer's requests.
   template <class Stream>
   explicit Rpc(Stream stream, Options options = {}, std::any client_info = {})
       : Rpc(std::move(stream), std::move(options), std::move(client_info), [](auto&) {}) {}
 
-  // An endpoint exposing `services` (registered with BSONRPC_SERVICE), which must outlive it.
+  /// An endpoint exposing `services` (registered with BSONRPC_SERVICE), which must outlive it.
   template <class Stream, class Service, class = std::enable_if_t<is_service_v<Service>>>
   Rpc(Stream stream, Service& services, Options options = {}, std::any client_info = {})
       : Rpc(std::move(stream), std::move(options), std::move(client_info),
             [&](auto& methods) { methods.add_service(services); }) {}
 
-  // As above, sharing ownership of the services object.
+  /// As above, sharing ownership of the services object.
   template <class Stream, class Service, class = std::enable_if_t<is_service_v<Service>>>
   Rpc(Stream stream, std::shared_ptr<Service> services, Options options = {},
       std::any client_info = {})
       : Rpc(std::move(stream), std::move(options), std::move(client_info),
             [&](auto& methods) { methods.add_service(std::move(services)); }) {}
 
-  // An endpoint whose methods `setup` registers on its dispatcher<Codec>& (add_service,
-  // add_request, add_notification) before the connection reads its first message: the way to
-  // register functions and lambdas on a server whose peer may speak first.
-  //   JsonRpc<Ndjson> rpc(std::move(stream), [&](auto& methods) {
-  //     methods.add_request("tools/list", [] { return tools(); });
-  //   });
+  /// An endpoint whose methods `setup` registers on its dispatcher<Codec>& (add_service,
+  /// add_request, add_notification) before the connection reads its first message: the way to
+  /// register functions and lambdas on a server whose peer may speak first.
+  ///   JsonRpc<Ndjson> rpc(std::move(stream), [&](auto& methods) {
+  ///     methods.add_request("tools/list", [] { return tools(); });
+  ///   });
   template <class Stream, class Setup,
             class = std::enable_if_t<!is_service_v<std::decay_t<Setup>> &&
                                      std::is_invocable_v<Setup&, dispatcher<Codec>&>>>
@@ -107,35 +112,35 @@ class Rpc final : public caller {
         [this](std::chrono::milliseconds limit) { return connection_->wait_finished(limit); });
   }
 
-  // Calls `method` with positional arguments (or one bsonrpc::named) and waits for the
-  // result as R. Throws the peer's error (rpc_error or its predefined subclass),
-  // timeout_error after Options::default_timeout, or connection_closed.
+  /// Calls `method` with positional arguments (or one bsonrpc::named) and waits for the
+  /// result as R. Throws the peer's error (rpc_error or its predefined subclass),
+  /// timeout_error after Options::default_timeout, or connection_closed.
   template <class R = value_type, class... Args>
   R call(std::string_view method, const Args&... args) {
     return call_for<R>(connection_->options().default_timeout, method, args...);
   }
 
-  // As call(), waiting at most `timeout` (nullopt: forever).
+  /// As call(), waiting at most `timeout` (nullopt: forever).
   template <class R = value_type, class... Args>
   R call_for(std::optional<duration> timeout, std::string_view method, const Args&... args) {
     value_type result = outgoing().call(method, pack(args...), timeout);
     if constexpr (!std::is_void_v<R>) return detail::convert_result<R>(std::move(result), method);
   }
 
-  // Sends a notification.
+  /// Sends a notification.
   template <class... Args>
   void notify(std::string_view method, const Args&... args) {
     outgoing().notify(method, pack(args...));
   }
 
-  // Calls without waiting. With a completion token as the last argument the call completes
-  // through it (detail/async_call.hpp): asio::use_future, asio::use_awaitable and a callback
-  // void(std::exception_ptr, R) get the exception call() would throw (the peer's rpc_error
-  // with message and data, timeout_error, connection_closed); a callback
-  // void(std::error_code, R), asio::experimental::deferred and the rest get its code. Without
-  // a token it returns a std::future<R> that throws the same. Either way it fails with
-  // timeout_error (errc::timeout) after Options::default_timeout. For R = reply<T> the peer's
-  // error is not a failure: the reply holds it.
+  /// Calls without waiting. With a completion token as the last argument the call completes
+  /// through it (detail/async_call.hpp): asio::use_future, asio::use_awaitable and a callback
+  /// void(std::exception_ptr, R) get the exception call() would throw (the peer's rpc_error
+  /// with message and data, timeout_error, connection_closed); a callback
+  /// void(std::error_code, R), asio::experimental::deferred and the rest get its code. Without
+  /// a token it returns a std::future<R> that throws the same. Either way it fails with
+  /// timeout_error (errc::timeout) after Options::default_timeout. For R = reply<T> the peer's
+  /// error is not a failure: the reply holds it.
   template <class R = value_type, class... Args>
   auto async_call(std::string_view method, Args&&... args) {
     if constexpr (sizeof...(Args) > 0) {
@@ -152,12 +157,12 @@ class Rpc final : public caller {
     }
   }
 
-  // As above, with `options`: a progress callback (see call_options; it needs
-  // Options::protocol). Cancelling the call (its token's cancellation slot, or cancel_call)
-  // tells the peer when a profile is set.
-  //   bsonrpc::call_options options;
-  //   options.on_progress = [](const bsonrpc::value& report) { ... };
-  //   rpc.async_call<std::string>(options, "tools/call", bsonrpc::named{...}, token);
+  /// As above, with `options`: a progress callback (see call_options; it needs
+  /// Options::protocol). Cancelling the call (its token's cancellation slot, or cancel_call)
+  /// tells the peer when a profile is set.
+  ///   bsonrpc::call_options options;
+  ///   options.on_progress = [](const bsonrpc::value& report) { ... };
+  ///   rpc.async_call<std::string>(options, "tools/call", bsonrpc::named{...}, token);
   template <class R = value_type, class... Args>
   auto async_call(call_options options, std::string_view method, Args&&... args) {
     if constexpr (sizeof...(Args) > 0) {
@@ -175,8 +180,8 @@ class Rpc final : public caller {
     }
   }
 
-  // Sends a notification and completes `token` once it is queued: void(std::error_code), or
-  // void(std::exception_ptr) for the tokens async_call gives exceptions to.
+  /// Sends a notification and completes `token` once it is queued: void(std::error_code), or
+  /// void(std::exception_ptr) for the tokens async_call gives exceptions to.
   template <class... Args>
   auto async_notify(std::string_view method, Args&&... args) {
     static_assert(sizeof...(Args) > 0, "async_notify: the last argument is the completion token");
@@ -184,10 +189,10 @@ class Rpc final : public caller {
                                    std::make_index_sequence<sizeof...(Args) - 1>{});
   }
 
-  // As batch_call(), completing `token` with void(std::error_code, std::vector<batch_result>),
-  // or void(std::exception_ptr, ...) for the tokens async_call gives exceptions to (then
-  // timeout_error, connection_closed); errc::timeout after Options::default_timeout. Each
-  // request's own error reply is in its batch_result.
+  /// As batch_call(), completing `token` with void(std::error_code, std::vector<batch_result>),
+  /// or void(std::exception_ptr, ...) for the tokens async_call gives exceptions to (then
+  /// timeout_error, connection_closed); errc::timeout after Options::default_timeout. Each
+  /// request's own error reply is in its batch_result.
   template <class Token>
   auto async_batch_call(const Batch& batch, Token&& token) {
     using results = std::vector<batch_result>;
@@ -214,65 +219,72 @@ class Rpc final : public caller {
         token);
   }
 
-  // Sends `batch` as one JSON-RPC batch and waits for every request's outcome, returned in
-  // request order. A batch of notifications returns at once; an empty one is refused.
+  /// Sends `batch` as one JSON-RPC batch and waits for every request's outcome, returned in
+  /// request order. A batch of notifications returns at once; an empty one is refused.
   std::vector<batch_result> batch_call(const Batch& batch) {
     return batch_call(batch, connection_->options().default_timeout);
   }
 
+  /// As above, waiting at most `timeout` (nullopt: forever).
   std::vector<batch_result> batch_call(const Batch& batch, std::optional<duration> timeout) {
     return outgoing().batch_call(batch, timeout);
   }
 
-  // Exposes a function or lambda as the request `name`, without a service class (see
-  // dispatcher::add_request for how its parameters bind):
-  //   rpc.add_request("tools/list", [] { return tools(); });
-  //   rpc.add_request("add", [](int a, int b) { return a + b; }, {"a", "b"});
-  //   rpc.add_request("tools/call", [](bsonrpc::Context& ctx, const call_params& p) { ... });
-  // The connection already reads: a request that arrives before the registration gets
-  // Method not found. A server whose peer speaks first registers in the constructor instead
-  // (a service, or a `setup` function).
+  /// Exposes a function or lambda as the request `name`, without a service class (see
+  /// dispatcher::add_request for how its parameters bind):
+  ///   rpc.add_request("tools/list", [] { return tools(); });
+  ///   rpc.add_request("add", [](int a, int b) { return a + b; }, {"a", "b"});
+  ///   rpc.add_request("tools/call", [](bsonrpc::Context& ctx, const call_params& p) { ... });
+  /// The connection already reads: a request that arrives before the registration gets
+  /// Method not found. A server whose peer speaks first registers in the constructor instead
+  /// (a service, or a `setup` function).
   template <class F, class... Rest>
   void add_request(std::string name, F fn, Rest&&... rest) {
     connection_->dispatcher().add_request(std::move(name), std::move(fn),
                                           std::forward<Rest>(rest)...);
   }
+  /// As above, naming the parameters: `{"a", "b"}`.
   template <class F, std::size_t N>
   void add_request(std::string name, F fn, const std::string_view (&names)[N],
                    execution where = execution::standard) {
     connection_->dispatcher().add_request(std::move(name), std::move(fn), names, where);
   }
-  // As add_request, for the notification `name` (`fn` returns void).
+  /// As add_request, for the notification `name` (`fn` returns void).
   template <class F, class... Rest>
   void add_notification(std::string name, F fn, Rest&&... rest) {
     connection_->dispatcher().add_notification(std::move(name), std::move(fn),
                                                std::forward<Rest>(rest)...);
   }
+  /// As above, naming the parameters: `{"a", "b"}`.
   template <class F, std::size_t N>
   void add_notification(std::string name, F fn, const std::string_view (&names)[N],
                         execution where = execution::standard) {
     connection_->dispatcher().add_notification(std::move(name), std::move(fn), names, where);
   }
 
-  // Closes the connection: pending calls fail with connection_closed at once; handlers in
-  // flight finish, their responses dropped. Safe from any thread, handlers included.
+  /// Closes the connection: pending calls fail with connection_closed at once; handlers in
+  /// flight finish, their responses dropped. Safe from any thread, handlers included.
   void close() { connection_->close(); }
 
+  /// Whether the connection has closed (by close(), by the peer, or on an error).
   bool is_closed() const { return connection_->is_closed(); }
 
-  // Waits until the connection has closed (by close() or by the peer) and its handlers have
-  // finished; false if `timeout` passed first.
+  /// Waits until the connection has closed (by close() or by the peer) and its handlers have
+  /// finished; false if `timeout` passed first.
   bool join(std::optional<duration> timeout = std::nullopt) {
     if (!connection_->wait_finished(timeout)) return false;
     connection_->runtime().join();
     return true;
   }
 
+  /// A process-unique number for the connection, as used in log lines.
   std::uint64_t connection_id() const noexcept { return connection_->id(); }
+  /// Whatever the application attached at construction (e.g. the peer's endpoint).
   const std::any& client_info() const noexcept { return connection_->client_info(); }
+  /// The options given at construction.
   const Options& options() const noexcept { return connection_->options(); }
 
-  // The caller interface (used through peer() and by code written against caller&).
+  /// The caller interface (used through peer() and by code written against caller&).
   value call_value(std::string_view method, std::optional<value> params,
                    timeout_type timeout) override {
     return outgoing().call_neutral(method, params, timeout);
@@ -290,8 +302,8 @@ class Rpc final : public caller {
                                      std::function<void(detail::call_outcome<value>)> done) override {
     return outgoing().start_call_neutral(method, params, std::move(done), options.on_progress);
   }
-  // Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
-  // tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
+  /// Ends a pending call with asio::error::operation_aborted; with Options::protocol, also
+  /// tells the peer (LSP $/cancelRequest, MCP notifications/cancelled), once.
   void cancel_call(std::int64_t id) override { outgoing().cancel(id); }
   asio::any_io_executor get_executor() override { return connection_->io_executor(); }
 
