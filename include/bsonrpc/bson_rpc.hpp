@@ -8,6 +8,7 @@
 
 namespace bsonrpc {
 
+/// A BSON-RPC connection: Rpc with the BSON codec and BSON framing.
 template <class Executor = Threads>
 using BsonRpc = Rpc<BsonCodec, BsonFraming, Executor>;
 

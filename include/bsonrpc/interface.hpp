@@ -370,11 +370,11 @@ class remote_async_method<Endpoint, Method, R(A...)> {
 
 }  // namespace detail
 
-// Whether T was declared with BSONRPC_INTERFACE.
+/// Whether T was declared with BSONRPC_INTERFACE.
 template <class T>
 inline constexpr bool is_interface_v = detail::is_interface<T>::value;
 
-// Whether Service's members implement every method of Interface, as BSONRPC_IMPLEMENTS requires.
+/// Whether Service's members implement every method of Interface, as BSONRPC_IMPLEMENTS requires.
 template <class Service, class Interface>
 inline constexpr bool implements_v =
     detail::implements_all<Service>(typename Interface::bsonrpc_methods{});

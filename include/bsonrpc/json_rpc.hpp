@@ -8,6 +8,7 @@
 
 namespace bsonrpc {
 
+/// A JSON-RPC 2.0 connection: Rpc with the JSON codec, RFC 7464 framing by default.
 template <class Framing = Rfc7464, class Executor = Threads>
 using JsonRpc = Rpc<JsonCodec, Framing, Executor>;
 

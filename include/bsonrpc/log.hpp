@@ -10,8 +10,15 @@
 
 namespace bsonrpc {
 
-enum class log_level { debug, info, warning, error };
+/// How much a log line matters, least first.
+enum class log_level {
+  debug,    ///< routine detail: the peer hung up, a cancel for no pending request was ignored
+  info,     ///< worth noting: a method not found, a handler aborting its connection
+  warning,  ///< (for sinks and filters; the library itself logs none at this level)
+  error     ///< a failure: an invalid or undecodable message, a handler or hook that threw
+};
 
+/// The level's name: "debug", "info", "warning" or "error".
 inline const char* to_string(log_level level) {
   switch (level) {
     case log_level::debug: return "debug";
@@ -22,14 +29,14 @@ inline const char* to_string(log_level level) {
   return "?";
 }
 
-// Receives every log line with its level and the connection it concerns. Empty: discard.
+/// Receives every log line with its level and the connection it concerns. Empty: discard.
 using log_sink = std::function<void(log_level, std::uint64_t connection_id, std::string_view)>;
 
-// Rewrites a line before it reaches the sink, e.g. to redact secrets (the original's planned
-// "log sanitizer"). Empty: lines pass unchanged.
+/// Rewrites a line before it reaches the sink, e.g. to redact secrets (the original's planned
+/// "log sanitizer"). Empty: lines pass unchanged.
 using log_filter = std::function<std::string(log_level, std::string_view)>;
 
-// A ready sink writing "bsonrpc[<connection>] <level>: <message>" lines to stderr.
+/// A ready sink writing "bsonrpc[<connection>] <level>: <message>" lines to stderr.
 inline log_sink stderr_log_sink(log_level threshold = log_level::info) {
   return [threshold](log_level level, std::uint64_t connection_id, std::string_view message) {
     if (level < threshold) return;
@@ -38,15 +45,19 @@ inline log_sink stderr_log_sink(log_level threshold = log_level::info) {
   };
 }
 
-// The sink and filter of one connection, bound to its id.
+/// The sink and filter of one connection, bound to its id.
 class logger {
  public:
+  /// Discards every line.
   logger() = default;
+  /// Lines go through `filter` (if any) to `sink`, tagged with `connection_id`.
   logger(log_sink sink, log_filter filter, std::uint64_t connection_id)
       : sink_(std::move(sink)), filter_(std::move(filter)), connection_id_(connection_id) {}
 
+  /// Whether lines go anywhere (a sink is set).
   bool enabled() const noexcept { return static_cast<bool>(sink_); }
 
+  /// Logs `message` at `level`.
   void operator()(log_level level, std::string_view message) const {
     if (!sink_) return;
     if (filter_) sink_(level, connection_id_, filter_(level, message));

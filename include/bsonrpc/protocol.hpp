@@ -25,19 +25,30 @@
 #include <string_view>
 #include <utility>
 
+/// The protocols whose cancellation and progress messages a connection can speak
+/// (Options::protocol).
 namespace bsonrpc::protocol {
 
-// One protocol's cancellation and progress conventions; make one with none(), lsp() or mcp().
+/// One protocol's cancellation and progress conventions; make one with none(), lsp() or mcp().
 class profile {
  public:
-  enum class kind { none, lsp, mcp };
+  /// The protocols known.
+  enum class kind {
+    none,  ///< no cancellation or progress messages
+    lsp,   ///< the Language Server Protocol's
+    mcp    ///< the Model Context Protocol's
+  };
 
+  /// none().
   constexpr profile() noexcept = default;
+  /// The profile of `k`.
   constexpr explicit profile(kind k) noexcept : kind_(k) {}
 
+  /// Which protocol this is.
   constexpr kind which() const noexcept { return kind_; }
+  /// Whether this is none().
   constexpr bool is_none() const noexcept { return kind_ == kind::none; }
-  // The notification that cancels a request, or "" for none.
+  /// The notification that cancels a request, or "" for none.
   constexpr std::string_view cancel_method() const noexcept {
     switch (kind_) {
       case kind::lsp: return "$/cancelRequest";
@@ -46,7 +57,7 @@ class profile {
     }
     return {};
   }
-  // The notification that reports progress, or "" for none.
+  /// The notification that reports progress, or "" for none.
   constexpr std::string_view progress_method() const noexcept {
     switch (kind_) {
       case kind::lsp: return "$/progress";
@@ -55,21 +66,26 @@ class profile {
     }
     return {};
   }
-  // Whether a cancelled request is still answered (LSP: with -32800), or not at all (MCP).
+  /// Whether a cancelled request is still answered (LSP: with -32800), or not at all (MCP).
   constexpr bool answers_cancelled_requests() const noexcept { return kind_ == kind::lsp; }
 
+  /// Equal when they are the same protocol.
   friend constexpr bool operator==(profile a, profile b) noexcept { return a.kind_ == b.kind_; }
+  /// Not equal.
   friend constexpr bool operator!=(profile a, profile b) noexcept { return a.kind_ != b.kind_; }
 
  private:
   kind kind_ = kind::none;
 };
 
+/// No protocol: cancel and progress notifications are handled as any others (the default).
 constexpr profile none() noexcept { return profile(profile::kind::none); }
+/// LSP: $/cancelRequest and $/progress.
 constexpr profile lsp() noexcept { return profile(profile::kind::lsp); }
+/// MCP: notifications/cancelled and notifications/progress.
 constexpr profile mcp() noexcept { return profile(profile::kind::mcp); }
 
-// LSP's code for a request the client cancelled (ErrorCodes.RequestCancelled).
+/// LSP's code for a request the client cancelled (ErrorCodes.RequestCancelled).
 inline constexpr int request_cancelled_code = -32800;
 
 }  // namespace bsonrpc::protocol

@@ -248,8 +248,8 @@ inline std::optional<std::string> mask_parse_error_excerpt(std::string_view line
 
 }  // namespace detail::redaction
 
-// `text` with the value of every JSON member whose key is one of `names` replaced by "***",
-// at any depth (see the top of this header for what is recognised).
+/// `text` with the value of every JSON member whose key is one of `names` replaced by "***",
+/// at any depth (see the top of this header for what is recognised).
 inline std::string redact_members(std::string_view text, const std::vector<std::string>& names) {
   if (names.empty()) return std::string(text);
   const detail::redaction::redactor redactor(names);
@@ -258,7 +258,7 @@ inline std::string redact_members(std::string_view text, const std::vector<std::
   return redactor.run(text);
 }
 
-// A log_filter applying redact_members(line, names) to every log line.
+/// A log_filter applying redact_members(line, names) to every log line.
 inline log_filter redact_params(std::vector<std::string> names) {
   return [names = std::move(names)](log_level, std::string_view line) {
     return redact_members(line, names);

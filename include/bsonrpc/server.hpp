@@ -22,8 +22,8 @@
 
 namespace bsonrpc {
 
-// Accepts connections on `acceptor` asynchronously until it is closed, calling
-// `on_connection(socket)` for each. Runs on the acceptor's executor.
+/// Accepts connections on `acceptor` asynchronously until it is closed, calling
+/// `on_connection(socket)` for each. Runs on the acceptor's executor.
 template <class Acceptor, class OnConnection>
 void accept_loop(Acceptor& acceptor, OnConnection on_connection) {
   auto handler = std::make_shared<OnConnection>(std::move(on_connection));
@@ -51,9 +51,9 @@ void accept_loop(Acceptor& acceptor, OnConnection on_connection) {
   loop{acceptor, std::move(handler)}();
 }
 
-// As accept_loop, with a TLS handshake on each connection first: `on_connection` receives
-// the asio::ssl::stream once its handshake succeeded. A peer that does not complete the
-// handshake within `handshake_timeout` is dropped, without delaying anyone else.
+/// As accept_loop, with a TLS handshake on each connection first: `on_connection` receives
+/// the asio::ssl::stream once its handshake succeeded. A peer that does not complete the
+/// handshake within `handshake_timeout` is dropped, without delaying anyone else.
 template <class OnConnection>
 void accept_tls_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context& tls,
                      OnConnection on_connection,
@@ -77,11 +77,13 @@ void accept_tls_loop(asio::ip::tcp::acceptor& acceptor, asio::ssl::context& tls,
   });
 }
 
-// Owns the Rpc of each connection and drops those that have closed, so a long-running
-// server does not grow. Safe from any thread.
+/// Owns the Rpc of each connection and drops those that have closed, so a long-running
+/// server does not grow. Safe from any thread.
 template <class Rpc>
 class connection_set {
  public:
+  /// Constructs an Rpc from `args` (as Rpc's constructors take them), keeps it, and returns it;
+  /// drops the closed ones first.
   template <class... Args>
   Rpc& add(Args&&... args) {
     auto rpc = std::make_unique<Rpc>(std::forward<Args>(args)...);
@@ -91,20 +93,20 @@ class connection_set {
     return *connections_.back();
   }
 
-  // Closes every connection.
+  /// Closes every connection.
   void close_all() {
     std::lock_guard lock(mutex_);
     for (auto& c : connections_) c->close();
   }
 
-  // Open connections (closed ones are dropped first).
+  /// Open connections (closed ones are dropped first).
   std::size_t size() {
     std::lock_guard lock(mutex_);
     reap();
     return connections_.size();
   }
 
-  // Destroys every connection (the Threads executor waits for their handlers).
+  /// Destroys every connection (the Threads executor waits for their handlers).
   void clear() {
     std::list<std::unique_ptr<Rpc>> doomed;
     {

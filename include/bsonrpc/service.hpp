@@ -196,7 +196,7 @@ struct is_service : std::false_type {};
 template <class T>
 struct is_service<T, std::void_t<decltype(bsonrpc_service_methods(detail::service_tag<T>{}))>>
     : std::true_type {};
-// Whether BSONRPC_SERVICE registered T.
+/// Whether BSONRPC_SERVICE registered T.
 template <class T>
 inline constexpr bool is_service_v = is_service<T>::value;
 }  // namespace bsonrpc

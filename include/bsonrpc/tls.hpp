@@ -35,20 +35,26 @@
 #include <system_error>
 #include <utility>
 
+/// TLS for Rpc over asio::ssl::stream: contexts with safe defaults, from PEM material.
 namespace bsonrpc::tls {
 
-// PEM-encoded material (certificates or a private key), named by file or held in memory.
-// A default-constructed pem, like one made from an empty string, means "none".
+/// PEM-encoded material (certificates or a private key), named by file or held in memory.
+/// A default-constructed pem, like one made from an empty string, means "none".
 class pem {
  public:
+  /// None.
   pem() = default;
 
+  /// The PEM file at `path`.
   static pem file(std::string path) { return pem(std::move(path), true); }
+  /// The PEM text `text` itself.
   static pem data(std::string text) { return pem(std::move(text), false); }
 
+  /// Whether this means "none".
   bool empty() const noexcept { return value_.empty(); }
+  /// Whether value() is a file's path rather than PEM text.
   bool is_file() const noexcept { return is_file_; }
-  // The file's path, or the PEM text itself.
+  /// The file's path, or the PEM text itself.
   const std::string& value() const noexcept { return value_; }
 
  private:
@@ -58,18 +64,21 @@ class pem {
   bool is_file_ = false;
 };
 
+/// What make_server_context() needs: the server's certificate and key, and optionally the CA
+/// that clients' certificates must be signed by.
 struct server_options {
-  pem certificate_chain;  // the server's certificate, then any intermediate CAs
-  pem private_key;        // empty: the key is in certificate_chain's PEM
-  pem client_ca;          // when set, clients must present a certificate this CA signed
+  pem certificate_chain;  ///< the server's certificate, then any intermediate CAs
+  pem private_key;        ///< empty: the key is in certificate_chain's PEM
+  pem client_ca;          ///< when set, clients must present a certificate this CA signed
 };
 
+/// What make_client_context() needs; all optional.
 struct client_options {
-  pem ca;                 // CAs the server's certificate must chain to; empty: the system's
-  pem certificate_chain;  // this client's certificate, for mutual TLS; empty: none
-  pem private_key;        // empty: the key is in certificate_chain's PEM
-  // Accepts any server certificate, so anyone on the path can read and alter the traffic.
-  // For tests against throwaway servers only; `ca` is then ignored.
+  pem ca;                 ///< CAs the server's certificate must chain to; empty: the system's
+  pem certificate_chain;  ///< this client's certificate, for mutual TLS; empty: none
+  pem private_key;        ///< empty: the key is in certificate_chain's PEM
+  /// Accepts any server certificate, so anyone on the path can read and alter the traffic.
+  /// For tests against throwaway servers only; `ca` is then ignored.
   bool insecure_skip_verify = false;
 };
 
@@ -123,8 +132,8 @@ inline void advertise_client_cas(asio::ssl::context& context, const pem& ca) {
 
 }  // namespace detail
 
-// A server context presenting `options.certificate_chain`; with `options.client_ca`, a
-// client without a certificate signed by that CA fails the handshake.
+/// A server context presenting `options.certificate_chain`; with `options.client_ca`, a
+/// client without a certificate signed by that CA fails the handshake.
 inline asio::ssl::context make_server_context(const server_options& options) {
   asio::ssl::context context(asio::ssl::context::tls_server);
   detail::harden(context);
@@ -141,9 +150,9 @@ inline asio::ssl::context make_server_context(const server_options& options) {
   return context;
 }
 
-// A client context that verifies the server's certificate against `options.ca` (or the
-// system's CAs) unless `options.insecure_skip_verify`, presenting a certificate if given.
-// The host name is checked per stream: see set_server_name.
+/// A client context that verifies the server's certificate against `options.ca` (or the
+/// system's CAs) unless `options.insecure_skip_verify`, presenting a certificate if given.
+/// The host name is checked per stream: see set_server_name.
 inline asio::ssl::context make_client_context(const client_options& options) {
   asio::ssl::context context(asio::ssl::context::tls_client);
   detail::harden(context);
@@ -159,10 +168,10 @@ inline asio::ssl::context make_client_context(const client_options& options) {
   return context;
 }
 
-// Prepares a client stream, before its handshake, to talk to `host` (a DNS name or an IP
-// address, without brackets): the server's certificate must name it, and a DNS name is sent
-// by SNI (IP addresses are not, RFC 6066 section 3). Replaces the stream's verify callback.
-// With an insecure context nothing is verified, and the name then serves only for SNI.
+/// Prepares a client stream, before its handshake, to talk to `host` (a DNS name or an IP
+/// address, without brackets): the server's certificate must name it, and a DNS name is sent
+/// by SNI (IP addresses are not, RFC 6066 section 3). Replaces the stream's verify callback.
+/// With an insecure context nothing is verified, and the name then serves only for SNI.
 template <class NextLayer>
 void set_server_name(asio::ssl::stream<NextLayer>& stream, const std::string& host) {
   std::error_code not_an_address;
