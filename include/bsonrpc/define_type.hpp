@@ -1,6 +1,9 @@
 // bsonrpc/define_type.hpp: BSONRPC_DEFINE_TYPE, checked to_json/from_json for user structs.
 #pragma once
 
+/// @file
+/// BSONRPC_DEFINE_TYPE: checked to_json/from_json for user structs.
+
 #include <bsonrpc/codec/json.hpp>
 #include <bsonrpc/detail/for_each.hpp>
 #include <bsonrpc/errors.hpp>
@@ -41,12 +44,12 @@ void read_json_member(const nlohmann::json& object, const char* name, Member& ou
 #define BSONRPC_DETAIL_TYPE_FROM_JSON(Type, member) \
   ::bsonrpc::detail::read_json_member(j, #member, t.member);
 
-// BSONRPC_DEFINE_TYPE(Type, member...): to_json/from_json for a struct, member by member, through
-// bsonrpc's own converters, for both codecs. Unlike NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE (whose
-// get_to casts 1e300 into an int, which is undefined behaviour), a number out of a member's
-// range, a wrong type or a missing member throws conversion_error naming the member: -32602
-// when the struct is a parameter. std::optional members may be missing; unknown members are
-// ignored. Write it at namespace scope, in the struct's namespace.
+/// BSONRPC_DEFINE_TYPE(Type, member...): to_json/from_json for a struct, member by member, through
+/// bsonrpc's own converters, for both codecs. Unlike NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE (whose
+/// get_to casts 1e300 into an int, which is undefined behaviour), a number out of a member's
+/// range, a wrong type or a missing member throws conversion_error naming the member: -32602
+/// when the struct is a parameter. std::optional members may be missing; unknown members are
+/// ignored. Write it at namespace scope, in the struct's namespace.
 #define BSONRPC_DEFINE_TYPE(Type, ...)                                                  \
   [[maybe_unused]] inline void to_json(::nlohmann::json& j, const Type& t) {           \
     j = ::nlohmann::json::object();                                                   \

@@ -31,6 +31,10 @@
 // write the declarations at namespace scope.
 #pragma once
 
+/// @file
+/// Interfaces declared once for both sides: BSONRPC_INTERFACE, BSONRPC_CALL, BSONRPC_NOTIFY,
+/// BSONRPC_IMPLEMENTS.
+
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/detail/coroutine.hpp>
@@ -411,15 +415,16 @@ inline constexpr bool implements_v =
   ::bsonrpc::detail::remote_method<Endpoint, iface::name> name{this->endpoint()};          \
   ::bsonrpc::detail::remote_async_method<Endpoint, iface::name> async_##name{this->endpoint()};
 
-// BSONRPC_CALL(name, result(parameters)): a request; parameters are named, e.g.
-// BSONRPC_CALL(add, int(int a, int b)).
+/// BSONRPC_CALL(name, result(parameters)): a request; parameters are named, e.g.
+/// BSONRPC_CALL(add, int(int a, int b)).
 #define BSONRPC_CALL(name, ...) (request, name, __VA_ARGS__)
-// BSONRPC_NOTIFY(name, void(parameters)): a notification.
+/// BSONRPC_NOTIFY(name, void(parameters)): a notification.
 #define BSONRPC_NOTIFY(name, ...) (notification, name, __VA_ARGS__)
 
-// BSONRPC_INTERFACE(Name, methods...): declares struct Name, holding one type per method
-// (Name::add::result_type, ::param_types, ::param_names, ...) and the stub Name::client<Endpoint>,
-// constructed from an Rpc or a Context: `Name::client peer(rpc);`. Up to 32 methods.
+/// BSONRPC_INTERFACE(Name, methods...): declares struct Name, holding one type per method
+/// (`Name::add::result_type`, `param_types`, `param_names`, ...) and the stub
+/// Name::client<Endpoint>, constructed from an Rpc or a Context: `Name::client peer(rpc);`.
+/// Up to 32 methods.
 #define BSONRPC_INTERFACE(Name, ...)                                                           \
   struct Name {                                                                                \
     BSONRPC_DETAIL_FOR_EACH(BSONRPC_DETAIL_IFACE_METHOD, Name, __VA_ARGS__)                    \
@@ -434,9 +439,9 @@ inline constexpr bool implements_v =
     };                                                                                         \
   };
 
-// BSONRPC_IMPLEMENTS(Class, Interface...): registers Class as a service whose members implement
-// every method of the interfaces, checking each member's signature against its declaration.
-// Use it instead of BSONRPC_SERVICE, at namespace scope in the class's namespace.
+/// BSONRPC_IMPLEMENTS(Class, Interface...): registers Class as a service whose members implement
+/// every method of the interfaces, checking each member's signature against its declaration.
+/// Use it instead of BSONRPC_SERVICE, at namespace scope in the class's namespace.
 #define BSONRPC_IMPLEMENTS(Class, ...)                                                           \
   [[maybe_unused]] inline auto bsonrpc_service_methods(::bsonrpc::detail::service_tag<Class>) { \
     return ::bsonrpc::detail::bind_interfaces<Class, __VA_ARGS__>();                            \

@@ -27,6 +27,9 @@
 // Write BSONRPC_SERVICE at namespace scope, in the class's own namespace (it is found by ADL).
 #pragma once
 
+/// @file
+/// Registering a plain class's members as RPC methods: BSONRPC_SERVICE and its entries.
+
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/execution.hpp>
 
@@ -175,15 +178,18 @@ constexpr auto make_method(MemFn member, std::string_view spelled) {
                                  ::bsonrpc::detail::method_kind::kind, takes_context>(     \
       &bsonrpc_self::BSONRPC_DETAIL_FIRST(__VA_ARGS__), #__VA_ARGS__)
 
-// BSONRPC_REQUEST(member, param_name...): a request handler; its return value is the result.
+/// BSONRPC_REQUEST(member, param_name...): a request handler; its return value is the result.
+/// `.as("name")` answers to another method name, `.runs(execution)` says where it runs.
 #define BSONRPC_REQUEST(...) BSONRPC_DETAIL_METHOD(request, false, __VA_ARGS__)
-// BSONRPC_NOTIFICATION(member, param_name...): a notification handler, returning void.
+/// BSONRPC_NOTIFICATION(member, param_name...): a notification handler, returning void.
 #define BSONRPC_NOTIFICATION(...) BSONRPC_DETAIL_METHOD(notification, false, __VA_ARGS__)
-// As above, for members whose first parameter is bsonrpc::Context&.
+/// As BSONRPC_REQUEST, for a member whose first parameter is bsonrpc::Context&.
 #define BSONRPC_RPC_REQUEST(...) BSONRPC_DETAIL_METHOD(request, true, __VA_ARGS__)
+/// As BSONRPC_NOTIFICATION, for a member whose first parameter is bsonrpc::Context&.
 #define BSONRPC_RPC_NOTIFICATION(...) BSONRPC_DETAIL_METHOD(notification, true, __VA_ARGS__)
 
-// BSONRPC_SERVICE(Class, entries...): exposes Class's listed members to peers.
+/// BSONRPC_SERVICE(Class, entries...): exposes Class's listed members to peers. Write it at
+/// namespace scope, in the class's own namespace (it is found by ADL).
 #define BSONRPC_SERVICE(Class, ...)                                                          \
   [[maybe_unused]] inline auto bsonrpc_service_methods(::bsonrpc::detail::service_tag<Class>) { \
     using bsonrpc_self = Class;                                                              \
