@@ -36,7 +36,7 @@
 
 #include <asio/ssl.hpp>
 
+/// @namespace bsonrpc
 /// JSON-RPC 2.0 and BSON-RPC over stream sockets: `Rpc<Codec, Framing, Executor>` and its
 /// aliases `JsonRpc` and `BsonRpc`, the services and dispatcher that answer calls, codecs,
 /// framings, executors, hooks and errors. Names in nested `detail` namespaces are internal.
-namespace bsonrpc {}
