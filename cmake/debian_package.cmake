@@ -16,10 +16,10 @@ set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE "all")
 set(CPACK_DEBIAN_PACKAGE_SECTION "libdevel")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "nlohmann-json3-dev (>= 3.10), libbson-dev (>= 1.17), libasio-dev, libssl-dev")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "Header-only C++17 JSON-RPC 2.0 and BSON-RPC over stream sockets
- Rpc<Codec, Framing, Executor> over Asio, with JSON (nlohmann_json) and BSON (libbson)
- codecs. Use it from CMake with find_package(bsonrpc) or from pkg-config as bsonrpc.")
+# The control file's Description: the summary above, then this.
+set(CPACK_PACKAGE_DESCRIPTION "Rpc<Codec, Framing, Executor> over Asio, with JSON (nlohmann_json) \
+and BSON (libbson) codecs. Use it from CMake with find_package(bsonrpc) or from pkg-config as \
+bsonrpc.")
 # A header-only package installs no binaries: nothing to strip or scan for shared libraries.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
 # cpack (like `make install`) would first build every test and example: the package holds
