@@ -1,7 +1,8 @@
 # Meta-tests of bsonrpc as a package: every public header compiles on its own, a program does
 # not parse the library of a codec it does not use, misuse of the service macros is rejected
-# with the library's own message, `find_package(bsonrpc)` works after `cmake --install`, and
-# README.md's programs compile. Included by tests/CMakeLists.txt; run them alone with
+# with the library's own message, `find_package(bsonrpc)` and pkg-config work after
+# `cmake --install` and from the Debian package, the version macros agree with CMake's, the API
+# reference builds without a Doxygen warning, and README.md's programs compile. Included by tests/CMakeLists.txt; run them alone with
 # `ctest -L packaging`.
 
 if(CMAKE_VERSION VERSION_LESS 3.19)
