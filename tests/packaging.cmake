@@ -44,12 +44,30 @@ if(cxx_std_20 IN_LIST CMAKE_CXX_COMPILE_FEATURES)
 endif()
 
 # A header compiles on its own: a TU holding only `#include <bsonrpc/...>` passes
-# -Wall -Wextra -Wpedantic -Werror -fsyntax-only, once per standard.
+# -Wall -Wextra -Wpedantic -Werror -fsyntax-only, as C++17 for every header. As C++20, the
+# per-header check runs for the headers whose own text depends on the standard (coroutine
+# support: `ASIO_HAS_CO_AWAIT`, `__cplusplus`, `__cpp_...`), and one TU includes every public
+# header at once. What a C++20 check can find that the C++17 one cannot is a warning or error
+# of the newer language in our code, which the all-headers TU sees in every header, or an
+# include needed only by code compiled as C++20, which the per-header checks of those headers
+# see. (A header that compiles alone as C++17 and uses nothing standard-dependent includes
+# what it uses in C++20 too: libstdc++'s headers include more in C++20 mode, not less.) This
+# keeps the evidence and saves about 60 of the 128 compiles, some 150 CPU-seconds per run.
 file(GLOB_RECURSE BSONRPC_PUBLIC_HEADERS CONFIGURE_DEPENDS
      RELATIVE "${bsonrpc_SOURCE_DIR}/include" "${bsonrpc_SOURCE_DIR}/include/bsonrpc/*.hpp")
 list(SORT BSONRPC_PUBLIC_HEADERS)
-foreach(std IN LISTS BSONRPC_HEADER_STANDARDS)
-  foreach(header IN LISTS BSONRPC_PUBLIC_HEADERS)
+set(bsonrpc_all_headers_source "")
+foreach(header IN LISTS BSONRPC_PUBLIC_HEADERS)
+  set(standards 17)
+  if(20 IN_LIST BSONRPC_HEADER_STANDARDS)
+    file(STRINGS "${bsonrpc_SOURCE_DIR}/include/${header}" standard_dependent
+         REGEX "ASIO_HAS_CO_AWAIT|__cplusplus|__cpp_")
+    if(standard_dependent)
+      list(APPEND standards 20)
+    endif()
+  endif()
+  string(APPEND bsonrpc_all_headers_source "#include <${header}>\n")
+  foreach(std IN LISTS standards)
     set(name "header: ${header} compiles on its own as C++${std}")
     add_test(NAME "${name}"
              COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" "-DSTD=${std}"
@@ -58,6 +76,16 @@ foreach(std IN LISTS BSONRPC_HEADER_STANDARDS)
     set_tests_properties("${name}" PROPERTIES LABELS "packaging;header" TIMEOUT 120)
   endforeach()
 endforeach()
+if(20 IN_LIST BSONRPC_HEADER_STANDARDS)
+  set(all_headers "${BSONRPC_PACKAGING_WORK_DIR}/headers/all_public_headers.cpp")
+  file(CONFIGURE OUTPUT "${all_headers}" CONTENT "${bsonrpc_all_headers_source}" @ONLY)
+  set(name "header: every public header, included together, compiles as C++20")
+  add_test(NAME "${name}"
+           COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" -DSTD=20
+                   "-DSOURCE=${all_headers}" -DEXPECT=success
+                   -P "${BSONRPC_PACKAGING_DIR}/compile_one.cmake")
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;header" TIMEOUT 120)
+endif()
 
 # Layering: a program parses only the libraries its codec needs. Each case names the headers a
 # program includes and a pattern no header it parses may match (tried on each path the compiler
@@ -178,7 +206,7 @@ foreach(case IN LISTS bsonrpc_install_tests)
                    "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
                    "-DCXX_COMPILER=${CMAKE_CXX_COMPILER}"
                    -P "${CMAKE_CURRENT_SOURCE_DIR}/install_consumer/run.cmake")
-  set_tests_properties("${name}" PROPERTIES LABELS "packaging;${from}" TIMEOUT 300
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;${from}" TIMEOUT 300 COST 50
                        SKIP_REGULAR_EXPRESSION "bsonrpc-skip: ")
 endforeach()
 
@@ -218,5 +246,6 @@ foreach(part RANGE ${last_part})
                    "-DWORK_DIR=${BSONRPC_PACKAGING_WORK_DIR}/readme-${shown}"
                    "-DPART=${part}" "-DPARTS=${readme_parts}"
                    -P "${CMAKE_CURRENT_SOURCE_DIR}/readme/check_readme.cmake")
-  set_tests_properties("${name}" PROPERTIES LABELS "packaging;readme" TIMEOUT 300)
+  # COST: CTest starts the longest tests first, so they do not finish alone at the end.
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;readme" TIMEOUT 300 COST 60)
 endforeach()
