@@ -69,5 +69,7 @@ TEST_CASE("bench CSV: the columns tests/bench/plot.gp reads by number stay where
   CHECK(columns[6] == "workload");            // workload_column = 7
   CHECK(columns[8] == "inflight");            // inflight_column = 9
   CHECK(columns[12] == "median_calls_per_s");  // median_column = 13
+  CHECK(columns[13] == "min_calls_per_s");     // min_column = 14
+  CHECK(columns[14] == "max_calls_per_s");     // max_column = 15
   CHECK(columns.back() == "cpu_model");       // last: plot.sh joins what follows column 20
 }
