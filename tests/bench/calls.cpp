@@ -1,6 +1,6 @@
 // Benchmark (not a test): the performance goals of issues 6 and 14, measured in one run.
 //
-//   bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]
+//   bench_calls [--quick] [--workload W1,W2,W3,W4,I1,I4,I16,I64,I256] [--codec json|bson]
 //               [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]
 //               [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]
 //               [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]
@@ -76,7 +76,7 @@ constexpr const char* shipped_server_binary = "";
 #endif
 
 constexpr const char* usage =
-    "usage: bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]\n"
+    "usage: bench_calls [--quick] [--workload W1,W2,W3,W4,I1,I4,I16,I64,I256] [--codec json|bson]\n"
     "                   [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]\n"
     "                   [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]\n"
     "                   [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]\n"
