@@ -1,14 +1,20 @@
 // Benchmark (not a test): the performance goals of issues 6 and 14, measured in one run.
 //
-//   bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]
+//   bench_calls [--quick] [--workload W1,W2,W3,W4,I1,I4,I16,I64,I256] [--codec json|bson]
 //               [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]
 //               [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]
 //               [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]
+//               [--sweep] [--csv FILE]
 //       Starts one server process per row (this program in --serve mode, or bsonrpc-server),
 //       measures every workload of workloads.hpp against it from this process, repetitions
 //       interleaved across rows so that drifting load affects every row alike, and prints
 //       median calls/s with the spread of the repetitions, the server's memory per idle
-//       connection, and each goal as a ratio between rows.
+//       connection, and each goal as a ratio between rows. --sweep measures the in-flight
+//       sweep of workloads.hpp (I1-I256: 1 to 256 calls in flight on one connection) instead,
+//       for bsonrpc and the baselines in RFC 7464 and BSON framing unless filtered otherwise,
+//       without memory or goals. --csv FILE also writes every row and workload measured to
+//       FILE (results_csv.hpp), with the machine's CPU count and load average: the input of
+//       tests/bench/plot.sh.
 //   bench_calls --serve HOST:PORT [--kind K] [--framing F] [--executor E]
 //       Only the server of one row (port 0: any), for a client elsewhere. Prints
 //       "listening on HOST:PORT" and serves until killed.
@@ -28,6 +34,7 @@
 #include "baseline.hpp"
 #include "child_process.hpp"
 #include "configs.hpp"
+#include "results_csv.hpp"
 #include "rpc_endpoints.hpp"
 #include "workloads.hpp"
 
@@ -38,6 +45,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include <algorithm>
 #include <chrono>
@@ -68,10 +76,11 @@ constexpr const char* shipped_server_binary = "";
 #endif
 
 constexpr const char* usage =
-    "usage: bench_calls [--quick] [--workload W1,W2,W3,W4] [--codec json|bson]\n"
+    "usage: bench_calls [--quick] [--workload W1,W2,W3,W4,I1,I4,I16,I64,I256] [--codec json|bson]\n"
     "                   [--framing rfc7464,netstring,frameless,bson] [--executor threads,asio]\n"
     "                   [--kind bsonrpc,bsonrpc-server,raw,nlohmann] [--server-binary PATH]\n"
     "                   [--repetitions N] [--seconds S] [--idle-connections N] [--no-memory]\n"
+    "                   [--sweep] [--csv FILE]\n"
     "       bench_calls --serve HOST:PORT [--kind K] [--framing F] [--executor E]\n"
     "       bench_calls --connect HOST:PORT [--framing F] [--executor E] [--workload ...]\n"
     "       bench_calls --in-process --calls N [--workload W] [--kind K] [--framing F]"
@@ -93,7 +102,21 @@ struct settings {
   std::size_t idle_connections = 10'000;  // EventLoop; Threads gets a tenth (a thread each)
   std::uint64_t calls = 20'000;           // --in-process
   std::string server_binary = shipped_server_binary;  // bsonrpc-server rows; empty: none
+  bool sweep = false;    // the in-flight sweep instead of the goals' workloads
+  std::string csv_path;  // empty: no CSV
 };
+
+// W1-W4, the workloads of the goals.
+bool is_goal_workload(std::string_view name) {
+  return std::any_of(std::begin(workloads), std::end(workloads),
+                     [&](const workload& w) { return w.name == name; });
+}
+
+bool is_known_workload(std::string_view name) {
+  return is_goal_workload(name) ||
+         std::any_of(std::begin(inflight_sweep), std::end(inflight_sweep),
+                     [&](const workload& w) { return w.name == name; });
+}
 
 std::vector<std::string_view> split(std::string_view list) {
   std::vector<std::string_view> items;
@@ -127,8 +150,7 @@ settings parse_command_line(int argc, char** argv) {
     } else if (flag == "--workload") {
       s.workloads = split(value());
       for (auto w : *s.workloads)
-        if (std::none_of(std::begin(workloads), std::end(workloads),
-                         [&](const workload& known) { return known.name == w; }))
+        if (!is_known_workload(w))
           throw std::invalid_argument("unknown workload '" + std::string(w) + "'");
     } else if (flag == "--kind") {
       s.kinds = parse_list(value(), {kind::rpc, kind::server, kind::raw, kind::nlohmann});
@@ -149,6 +171,10 @@ settings parse_command_line(int argc, char** argv) {
       s.idle_connections = std::stoul(std::string(value()));
     } else if (flag == "--no-memory") {
       s.measure_memory = false;
+    } else if (flag == "--sweep") {
+      s.sweep = true;
+    } else if (flag == "--csv") {
+      s.csv_path = value();
     } else if (flag == "--serve") {
       s.mode = run_mode::serve;
       s.address = value();
@@ -167,16 +193,20 @@ settings parse_command_line(int argc, char** argv) {
 }
 
 // The rows the filters select, grouped by framing. The single-row modes default to one choice
-// per filter: bsonrpc, rfc7464 (bson with --codec bson), threads.
+// per filter: bsonrpc, rfc7464 (bson with --codec bson), threads; the sweep to bsonrpc and the
+// baselines, in rfc7464 and bson.
 std::vector<config> selected_rows(const settings& s) {
   const bool single = s.mode != run_mode::table;
-  std::vector<framing> framings = s.framings.value_or(std::vector<framing>{
-      framing::rfc7464, framing::netstring, framing::frameless, framing::bson});
+  std::vector<framing> framings = s.framings.value_or(
+      s.sweep ? std::vector<framing>{framing::rfc7464, framing::bson}
+              : std::vector<framing>{framing::rfc7464, framing::netstring, framing::frameless,
+                                     framing::bson});
   if (single && !s.framings)
     framings = {s.codec == codec::bson ? framing::bson : framing::rfc7464};
   const auto kinds = s.kinds.value_or(
-      single ? std::vector<kind>{kind::rpc}
-             : std::vector<kind>{kind::raw, kind::nlohmann, kind::rpc, kind::server});
+      single    ? std::vector<kind>{kind::rpc}
+      : s.sweep ? std::vector<kind>{kind::raw, kind::nlohmann, kind::rpc}
+                : std::vector<kind>{kind::raw, kind::nlohmann, kind::rpc, kind::server});
   const auto executors =
       s.executors.value_or(single ? std::vector<executor>{executor::threads}
                                   : std::vector<executor>{executor::threads, executor::asio});
@@ -192,11 +222,16 @@ std::vector<config> selected_rows(const settings& s) {
   return rows;
 }
 
+// The workloads --workload names, else the goals' (W1-W4), or the sweep's with --sweep.
 std::vector<workload> selected_workloads(const settings& s) {
   std::vector<workload> out;
-  for (const workload& w : workloads)
-    if (!s.workloads || std::count(s.workloads->begin(), s.workloads->end(), w.name))
+  auto add = [&](const workload& w, bool by_default) {
+    if (s.workloads ? std::count(s.workloads->begin(), s.workloads->end(), w.name) > 0
+                    : by_default)
       out.push_back(w);
+  };
+  for (const workload& w : workloads) add(w, !s.sweep);
+  for (const workload& w : inflight_sweep) add(w, s.sweep);
   return out;
 }
 
@@ -324,28 +359,14 @@ struct row {
   std::map<std::string_view, std::vector<double>> samples;  // calls/s by workload
   std::optional<memory_use> memory;
 
-  // 0 when not measured.
-  double median(std::string_view workload) const {
-    const auto sorted = sorted_samples(workload);
-    const std::size_t n = sorted.size();
-    if (n == 0) return 0;
-    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
-
-  // (max - min) / median, in percent: how much the repetitions disagree.
-  double spread_percent(std::string_view workload) const {
-    const auto sorted = sorted_samples(workload);
-    const double m = median(workload);
-    return m > 0 ? 100 * (sorted.back() - sorted.front()) / m : 0;
-  }
-
- private:
-  std::vector<double> sorted_samples(std::string_view workload) const {
+  // All zero when not measured.
+  sample_summary summary(std::string_view workload) const {
     const auto it = samples.find(workload);
-    if (it == samples.end()) return {};
-    auto sorted = it->second;
-    std::sort(sorted.begin(), sorted.end());
-    return sorted;
+    return it == samples.end() ? sample_summary{} : sample_summary::of(it->second);
+  }
+  double median(std::string_view workload) const { return summary(workload).median; }
+  double spread_percent(std::string_view workload) const {
+    return summary(workload).spread_percent();
   }
 };
 
@@ -367,6 +388,55 @@ std::string load_average() {
   std::string one, five;
   in >> one >> five;
   return one + " " + five;
+}
+
+std::string load_average_1min() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    const auto start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? std::string() : line.substr(start);
+  }
+  return "unknown";
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Every row and workload measured, in the table's order, to the file `path`.
+void write_csv_file(const std::string& path, const run_context& run, const std::vector<row>& rows,
+                    const std::vector<workload>& chosen) {
+  std::vector<csv_line> lines;
+  for (const auto& r : rows) {
+    const config& c = r.what;
+    for (const auto& w : chosen)
+      lines.push_back({to_string(c), std::string(to_string(c.kind)),
+                       std::string(to_string(codec_of(c.framing))),
+                       std::string(to_string(c.framing)),
+                       c.is_bsonrpc() ? std::string(to_string(c.executor)) : std::string(),
+                       std::string(w.name), w.connections, w.inflight, w.payload_bytes,
+                       r.summary(w.name)});
+  }
+  std::ofstream out(path);
+  write_csv(out, run, lines);
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path);
+  std::printf("\nwrote %s\n", path.c_str());
 }
 
 // Wide enough for "bsonrpc-server json/frameless threads".
@@ -528,6 +598,12 @@ int run_table(const settings& s) {
                 static_cast<int>(w.description.size()), w.description.data());
   std::fflush(stdout);
 
+  run_context run;
+  run.date = utc_now();
+  run.cpus = std::thread::hardware_concurrency();
+  run.cpu_model = cpu_model();
+  run.load_start = load_average_1min();
+  run.seconds = static_cast<double>(s.duration.count()) / 1000;
   for (int rep = 1; rep <= s.repetitions; ++rep) {
     std::fprintf(stderr, "repetition %d of %d\n", rep, s.repetitions);
     for (auto& r : rows)
@@ -536,7 +612,8 @@ int run_table(const settings& s) {
         r.samples[w.name].push_back(measure(r.what, server, w, s.duration));
       }
   }
-  if (s.measure_memory && s.mode == run_mode::table) {
+  run.load_end = load_average_1min();
+  if (s.measure_memory && !s.sweep && s.mode == run_mode::table) {
     for (auto& r : rows) {
       if (!r.what.is_bsonrpc()) continue;
       r.server.reset();
@@ -550,7 +627,10 @@ int run_table(const settings& s) {
   print_rates(rows, chosen, s);
   if (std::any_of(rows.begin(), rows.end(), [](const row& r) { return r.memory.has_value(); }))
     print_memory(rows);
-  if (s.mode == run_mode::table) goal_table(rows).print();
+  const bool has_goals = std::any_of(chosen.begin(), chosen.end(),
+                                     [](const workload& w) { return is_goal_workload(w.name); });
+  if (s.mode == run_mode::table && has_goals) goal_table(rows).print();
+  if (!s.csv_path.empty()) write_csv_file(s.csv_path, run, rows, chosen);
   return 0;
 }
 

@@ -4,6 +4,8 @@
 # bsonrpc-server as shipped, against the raw and nlohmann ping-pong baselines, with a verdict
 # per performance goal (about 6 minutes; pass --quick for a shorter run, or any other
 # bench_calls flag, e.g. --workload W1,W2 --executor asio --kind bsonrpc,bsonrpc-server).
+# The in-flight sweep behind the README's plot (about 2 minutes), then the plot itself:
+#   tests/bench/run.sh --sweep --csv tests/bench/inflight.csv && tests/bench/plot.sh
 # The per-message micro-benchmarks (needs libbenchmark-dev):
 #   cmake --build "$BUILD" --target bench_micro && "$BUILD/tests/bench/bench_micro"
 set -euo pipefail

@@ -29,6 +29,16 @@ inline constexpr workload workloads[] = {
     {"W4", "1 MiB string, sequential", 1, 1, 1024 * 1024},
 };
 
+// The in-flight sweep (--sweep, and the plot of tests/bench/plot.sh): W1's and W2's call on one
+// connection at every depth from 1 to 256; I1 is W1 and I64 is W2, measured alongside.
+inline constexpr workload inflight_sweep[] = {
+    {"I1", "1 call in flight, 1 connection", 1, 1, 100},
+    {"I4", "4 calls in flight, 1 connection", 1, 4, 100},
+    {"I16", "16 calls in flight, 1 connection", 1, 16, 100},
+    {"I64", "64 calls in flight, 1 connection", 1, 64, 100},
+    {"I256", "256 calls in flight, 1 connection", 1, 256, 100},
+};
+
 using clock_type = std::chrono::steady_clock;
 
 // When a run stops starting calls: at a deadline, or after a number of calls (for profiling).
