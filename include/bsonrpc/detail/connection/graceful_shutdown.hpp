@@ -16,7 +16,7 @@
 // I/O error).
 //
 // Owner (the connection) provides:
-//   std::shared_ptr<Owner> shared_from_this();  any_stream::strand_type& strand();
+//   shared_from_this(), weak_from_this();  any_stream::strand_type& strand();
 //   bool is_closed() const;  void close();      any thread
 //   bool is_idle();                 no handler in flight and no call of ours pending
 //   void shut_write_when_flushed(); on the strand: the outbox shuts the sending side once
@@ -113,9 +113,11 @@ class graceful_shutdown {
     if (stopped_) return;
     if (!timer_) timer_ = std::make_unique<asio::steady_timer>(owner_.strand());
     timer_->expires_at(when);  // cancels a wait for an earlier expiry
-    auto self = owner_.shared_from_this();
-    timer_->async_wait([self, this](std::error_code ec) {
-      if (ec || stopped_ || timer_->expiry() > std::chrono::steady_clock::now()) return;
+    // Held weakly: the timer never keeps the connection alive.
+    timer_->async_wait([weak = owner_.weak_from_this(), this](std::error_code ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (!self || stopped_ || timer_->expiry() > std::chrono::steady_clock::now()) return;
       if (phase_.load() == phase::write_shut) {
         owner_.close();  // the peer did not close its side in time
         return;
