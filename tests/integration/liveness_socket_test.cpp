@@ -95,10 +95,15 @@ TEMPLATE_TEST_CASE("idle timeout: a silent peer is detected within idle_timeout 
   options.keepalive_interval = interval;
   const auto started = std::chrono::steady_clock::now();
   silent_peer<TestType> peer(options);
-  auto pending = peer.rpc->template async_call<std::string>("echo", "anyone?");
+  // A callback, not a future: ThreadSanitizer cannot follow a future's exception across
+  // threads (libstdc++ counts its references unseen).
+  std::promise<std::error_code> failed;
+  peer.rpc->template async_call<std::string>(
+      "echo", "anyone?", [&](std::error_code ec, const std::string&) { failed.set_value(ec); });
+  auto pending = failed.get_future();
   REQUIRE(pending.wait_for(10s) == std::future_status::ready);
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  CHECK_THROWS_AS(pending.get(), bsonrpc::connection_closed);
+  CHECK(pending.get() == bsonrpc::errc::connection_closed);
   CHECK(peer.rpc->is_closed());
   CHECK(elapsed >= idle);
   CHECK(elapsed < idle + interval + slack);
