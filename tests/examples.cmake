@@ -111,6 +111,8 @@ foreach(executor IN ITEMS threads asio)
 
   add_example_test(NAME "conformance: bsonrpc-server exits 0 on SIGTERM and SIGINT after answering in-flight requests (${on})"
     COMMAND ${example_scripts}/lifecycle.py signals ${server} ${with})
+  add_example_test(NAME "conformance: on SIGTERM and SIGINT bsonrpc-server answers the requests it read, refuses later ones with -32000, then exits 0 (${on})"
+    COMMAND ${example_scripts}/lifecycle.py graceful-shutdown ${server} ${with})
   add_example_test(NAME "conformance: a TLS client that never handshakes stalls nobody (${on})"
     FIXTURES example_certs
     COMMAND ${example_scripts}/lifecycle.py stalled-handshake ${server} ${example_work}/certs

@@ -41,20 +41,15 @@ class event_loop_server {
         acceptor_(io_, where),
         signals_(io_, SIGINT, SIGTERM),
         options_(server_options(config)) {
-    // Every handler goes to the pool, counted from when it is queued until it has run (its
-    // response is queued by then), so that shutdown knows when the responses are out.
     options_.handler_runner = [this](std::function<void()> task) {
-      in_flight_.queued();
-      asio::post(handlers_, [this, task = std::move(task)] {
-        const auto counted = in_flight_.finished();
-        task();
-      });
+      asio::post(handlers_, std::move(task));
     };
   }
 
   endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-  // Serves until SIGINT/SIGTERM, then lets handlers finish and closes every connection.
+  // Serves until SIGINT/SIGTERM, then shuts every connection down gracefully: requests in
+  // flight are answered (for up to 10 s), later ones refused, then each connection closes.
   void run() {
     signals_.async_wait([this](const std::error_code& ec, int) {
       if (!ec) stop_accepting();
@@ -65,12 +60,17 @@ class event_loop_server {
       std::unique_lock lock(state_->mutex);
       state_->changed.wait(lock, [this] { return state_->stop_requested; });
     }
-    for (auto deadline = std::chrono::steady_clock::now() + 10s;
-         in_flight_.running() > 0 && std::chrono::steady_clock::now() < deadline;)
-      std::this_thread::sleep_for(5ms);
     {
       std::lock_guard lock(connections_mutex_);
-      connections_.close_all();  // each still writes what it has queued (for up to 2 s)
+      connections_.async_shutdown_all(10s, [state = state_] {
+        std::lock_guard lock(state->mutex);
+        state->drained = true;
+        state->changed.notify_all();
+      });
+    }
+    {
+      std::unique_lock lock(state_->mutex);
+      state_->changed.wait_for(lock, 12s, [&] { return state_->drained || state_->loop_done; });
     }
     // A connection ends (its services go, `open` drops) once it has shut down; the loop
     // returns when every one has, unless a TLS handshake is still pending (for up to 10 s).
@@ -176,6 +176,7 @@ class event_loop_server {
     std::mutex mutex;  // never held while a connection may end
     std::condition_variable changed;
     bool stop_requested = false;
+    bool drained = false;  // every connection has shut down
     bool loop_done = false;
     std::size_t open = 0;  // connections not yet ended
   };

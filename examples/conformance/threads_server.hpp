@@ -13,7 +13,10 @@
 #include <asio/ssl.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <cstddef>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -32,6 +35,8 @@ class session {
   virtual ~session() = default;
   // Closed, with every handler finished: safe to destroy without waiting.
   virtual bool is_finished() = 0;
+  // Rpc::async_shutdown: `done` runs once the connection has finished or passed the bound.
+  virtual void shutdown(std::chrono::milliseconds bound, std::function<void()> done) = 0;
 };
 
 template <class RpcType>
@@ -45,6 +50,9 @@ class session_of final : public session {
         rpc_(std::move(stream), services_, options, std::any(std::move(peer))) {}
 
   bool is_finished() override { return rpc_.is_closed() && rpc_.join(0ms); }
+  void shutdown(std::chrono::milliseconds bound, std::function<void()> done) override {
+    rpc_.async_shutdown(bound, [done = std::move(done)](std::error_code) { done(); });
+  }
 
  private:
   std::unique_ptr<asio::io_context> io_;  // outlives the Rpc that runs it
@@ -69,7 +77,8 @@ class threads_server {
 
   const endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-  // Serves until SIGINT/SIGTERM, then lets handlers finish and closes every connection.
+  // Serves until SIGINT/SIGTERM, then shuts every connection down gracefully: requests in
+  // flight are answered (for up to 10 s), later ones refused, then each connection closes.
   void run() {
     signals_.async_wait([this](const std::error_code& ec, int) {
       if (!ec) stop();
@@ -78,15 +87,24 @@ class threads_server {
     schedule_reaping();
     control_.run();
     for (auto& h : handshakes_) h.thread.join();
-    // Rpc::close() drops the responses of handlers still running, so let them finish first.
-    // The counter drops as a service returns, a moment before the library queues its
-    // response: hence the grace period (close() then flushes what is queued), long enough
-    // for a handler thread the scheduler set aside, as under a sanitizer on a busy machine.
-    for (auto deadline = std::chrono::steady_clock::now() + 10s;
-         in_flight_.running() > 0 && std::chrono::steady_clock::now() < deadline;)
-      std::this_thread::sleep_for(5ms);
-    std::this_thread::sleep_for(250ms);
     std::lock_guard lock(sessions_mutex_);
+    struct countdown {
+      std::mutex mutex;
+      std::condition_variable changed;
+      std::size_t left = 0;
+    };
+    auto drained = std::make_shared<countdown>();
+    drained->left = sessions_.size();
+    for (auto& s : sessions_)
+      s->shutdown(10s, [drained] {
+        std::lock_guard lock(drained->mutex);
+        --drained->left;
+        drained->changed.notify_all();
+      });
+    {
+      std::unique_lock wait(drained->mutex);
+      drained->changed.wait_for(wait, 12s, [&] { return drained->left == 0; });
+    }
     sessions_.clear();
   }
 

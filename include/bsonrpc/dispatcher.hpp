@@ -221,7 +221,9 @@ class dispatcher {
     const value_type id = *m.id;
     const entry* handler = methods_.find_request(m.method);
     if (!handler) {
-      log_(log_level::info, "method not found: " + std::string(m.method));
+      // Another bsonrpc's keepalive ping wants only an answer (Options::keepalive_interval).
+      log_(m.method == keepalive_method ? log_level::debug : log_level::info,
+           "method not found: " + std::string(m.method));
       return error_reply(id, errc::method_not_found, "Method not found");
     }
     try {

@@ -269,6 +269,72 @@ class Rpc final : public caller {
   /// Whether the connection has closed (by close(), by the peer, or on an error).
   bool is_closed() const { return connection_->is_closed(); }
 
+  /// How long shutdown() and async_shutdown() wait at most by default.
+  static constexpr duration default_shutdown_timeout = std::chrono::seconds(5);
+
+  /// Ends the connection without losing a reply, waiting at most `timeout`:
+  /// - Reading goes on, since the peer's replies to this side's calls share the stream; every
+  ///   request read from now on is refused with error -32000 "Shutting down" (each request of
+  ///   a batch too), and notifications are dropped.
+  /// - Once no handler is in flight and no call of this side is pending (calls made meanwhile,
+  ///   say by a handler still running, included), everything queued is written, then the
+  ///   sending side is shut: the peer reads every reply, then end of stream. The connection
+  ///   closes when the peer closes its side (a bsonrpc peer does at once: its calls not yet
+  ///   read fail with connection_closed), or 1 s later.
+  /// - True once everything was answered and the connection has finished (as join() sees it);
+  ///   false if `timeout` passed first, which closes the connection as close() does (pending
+  ///   calls fail with connection_closed; handlers still running finish, their replies
+  ///   dropped: join() waits for them), or if it was closed otherwise first.
+  /// A second call waits for the same shutdown, bounded by its own `timeout`; close() during a
+  /// shutdown closes at once. Any thread, except where a blocking call is refused (EventLoop:
+  /// a thread running the io_context; Threads: the thread reading at that moment) and in one
+  /// of this connection's handlers, which it would wait for: those throw bsonrpc::error
+  /// (errc::internal_error); use async_shutdown() there.
+  bool shutdown(duration timeout = default_shutdown_timeout) {
+    if (!connection_->may_block() || connection_->in_handler_here())
+      throw error(errc::internal_error,
+                  "a blocking shutdown() here would wait for itself: use async_shutdown()");
+    auto slot = std::make_shared<detail::wait_slot<std::error_code>>();
+    connection_->shutdown(timeout, [slot](std::error_code ec) { slot->fill(ec); });
+    if (slot->wait(timeout)) return !slot->take();
+    connection_->close();  // the loop did not run the deadline (say, an EventLoop not run)
+    return false;
+  }
+
+  /// As shutdown(), without waiting: completes `token` with void(std::error_code): success
+  /// once everything was answered and the connection has finished; errc::timeout when
+  /// `timeout` passed first (the connection is then closed); errc::connection_closed if it
+  /// closed otherwise first. Safe anywhere, handlers and the event loop included. A handler
+  /// without an associated executor runs on the connection's io_context (EventLoop), or on
+  /// the thread that completes the shutdown (Threads, whose threads stop with it).
+  template <class Token>
+  auto async_shutdown(duration timeout, Token&& token) {
+    auto conn = connection_;
+    return asio::async_initiate<Token, void(std::error_code)>(
+        [conn, timeout](auto handler) {
+          /// Threads drives the connection's io_context only while it reads, which ends here:
+          /// a handler without an executor of its own runs where the shutdown completes.
+          asio::any_io_executor fallback = asio::system_executor();
+          if constexpr (std::is_same_v<Executor, EventLoop>) fallback = conn->io_executor();
+          auto ex = asio::get_associated_executor(handler, fallback);
+          auto work = asio::prefer(ex, asio::execution::outstanding_work.tracked);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          conn->shutdown(timeout, [shared, work](std::error_code ec) {
+            auto complete = [h = std::move(*shared), ec]() mutable { h(ec); };
+            if constexpr (std::is_same_v<Executor, EventLoop>)
+              asio::post(work, std::move(complete));
+            else
+              asio::dispatch(work, std::move(complete));
+          });
+        },
+        token);
+  }
+  /// As async_shutdown(timeout, token), bounded by default_shutdown_timeout.
+  template <class Token>
+  auto async_shutdown(Token&& token) {
+    return async_shutdown(default_shutdown_timeout, std::forward<Token>(token));
+  }
+
   /// Waits until the connection has closed (by close() or by the peer) and its handlers have
   /// finished; false if `timeout` passed first.
   bool join(std::optional<duration> timeout = std::nullopt) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@ enum class no_arguments {
   empty_array,  ///< "params": []
   empty_object  ///< "params": {}
 };
+
+/// The method of the keepalive ping (Options::keepalive_interval). No peer is expected to
+/// implement it: its -32601 Method not found answer proves the peer alive as well as a result.
+inline constexpr std::string_view keepalive_method = "rpc.ping";
 
 /// A connection's limits and behaviour; every member has a safe default.
 struct Options {
@@ -48,6 +53,15 @@ struct Options {
   /// Longest a started message may take to arrive in full (slow-drip peers); past it the
   /// connection closes. nullopt: no limit.
   std::optional<std::chrono::milliseconds> partial_message_timeout = std::chrono::seconds(30);
+  /// Closes a connection that carried no traffic for this long: no byte read or written, or,
+  /// with keepalive_interval set, no byte read (our pings do not count). Pending calls then
+  /// fail with connection_closed. nullopt: never.
+  std::optional<std::chrono::milliseconds> idle_timeout = std::nullopt;
+  /// After this long without a byte read, sends a ping (a request for keepalive_method; any
+  /// answer will do), one at a time: a live but idle peer answers and stays connected; with
+  /// idle_timeout, a peer that stops answering is closed on within idle_timeout of the last
+  /// byte it sent. nullopt: no pings.
+  std::optional<std::chrono::milliseconds> keepalive_interval = std::nullopt;
   /// EventLoop only: where handlers run, e.g. [&pool](auto task) { asio::post(pool, task); }
   /// for handlers that block. Empty: on the connection's strand, as each message is read.
   std::function<void(std::function<void()>)> handler_runner;

@@ -13,11 +13,14 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 namespace bsonrpc {
@@ -97,6 +100,30 @@ class connection_set {
   void close_all() {
     std::lock_guard lock(mutex_);
     for (auto& c : connections_) c->close();
+  }
+
+  /// Shuts every connection down gracefully (Rpc::async_shutdown, each bounded by `timeout`)
+  /// and calls `done()` once every one has finished or passed its bound, on the thread where
+  /// the last one completes (EventLoop: the io_context). Connections added meanwhile are not
+  /// included.
+  template <class Done>
+  void async_shutdown_all(std::chrono::milliseconds timeout, Done done) {
+    struct countdown {
+      countdown(std::size_t n, Done d) : left(n), done(std::move(d)) {}
+      std::atomic<std::size_t> left;
+      Done done;
+    };
+    std::shared_ptr<countdown> state;
+    {
+      std::lock_guard lock(mutex_);
+      /// One more than the connections: done() cannot run before the lock is released.
+      state = std::make_shared<countdown>(connections_.size() + 1, std::move(done));
+      for (auto& c : connections_)
+        c->async_shutdown(timeout, [state](std::error_code) {
+          if (--state->left == 0) state->done();
+        });
+    }
+    if (--state->left == 0) state->done();
   }
 
   /// Open connections (closed ones are dropped first).

@@ -4,6 +4,7 @@ exit codes, bad command lines, TLS handshakes that never come, message size limi
 
 usage:
   lifecycle.py signals SERVER [--executor E]
+  lifecycle.py graceful-shutdown SERVER [--executor E]
   lifecycle.py bad-flags SERVER CLIENT WORKDIR
   lifecycle.py stalled-handshake SERVER CERTDIR [--executor E]
   lifecycle.py client-failures SERVER CLIENT [--executor E]
@@ -110,6 +111,58 @@ def signals(server_bin):
         idle = [connect(server.address) for _ in range(3)]
         equal("SIGTERM with idle connections: exit 0", server.terminate(), 0)
         check("SIGTERM closes the idle connections", all(is_closed(c) for c in idle))
+
+
+def read_until_closed(sock, timeout):
+    """Every RFC 7464 message until the peer closes the connection."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            raise CheckFailed(f"the connection stayed open for {timeout} s")
+        except ConnectionResetError:
+            raise CheckFailed("the connection was reset")
+        if not chunk:
+            break
+        data += chunk
+    return [json.loads(m) for m in data.split(b"\x1e") if m.strip()]
+
+
+def graceful_shutdown(server_bin):
+    """SIGTERM with calls in flight: each request read before it is answered, each read after
+    it is refused with -32000, no request is answered twice, then end of stream and exit 0."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        name = signal.Signals(sig).name
+        with serve(server_bin) as server:
+            c = connect(server.address)
+            c.sendall(request("echo", ["ready"], 0))
+            equal(f"{name}: the connection is served", (read_message(c) or {}).get("id"), 0)
+            sleep_ms = int(800 * harness.SLOW)
+            in_flight = list(range(1, 6))
+            c.sendall(b"".join(request("sleep_ms", [sleep_ms], i) for i in in_flight))
+            time.sleep(0.1 * harness.SLOW)
+            server.proc.send_signal(sig)
+            time.sleep(0.1 * harness.SLOW)
+            # Read while the sleeps still run: refused, not dropped.
+            late = list(range(100, 200))
+            c.sendall(b"".join(request("echo", [f"late {i}"], i) for i in late))
+            replies = {}
+            duplicates = []
+            for r in read_until_closed(c, timeout=10 * harness.SLOW):
+                if r.get("id") in replies:
+                    duplicates.append(r.get("id"))
+                replies[r.get("id")] = r
+            c.close()
+            equal(f"{name}: no request is answered twice", duplicates, [])
+            equal(f"{name}: every sleep_ms in flight got its result",
+                  [i for i in in_flight if "result" not in replies.get(i, {})], [])
+            refused = [i for i in late
+                       if replies.get(i, {}).get("error", {}).get("code") == -32000]
+            equal(f"{name}: every request read after the signal is refused with -32000",
+                  refused, late)
+            equal(f"{name}: the server exits 0", server.terminate(sig=0, timeout=10), 0)
 
 
 def bad_flags(server_bin, client_bin, work):
@@ -326,7 +379,7 @@ def main():
         at = args.index("--executor")
         EXECUTOR = args[at:at + 2]
         del args[at:at + 2]
-    {"signals": signals, "bad-flags": bad_flags, "stalled-handshake": stalled_handshake,
+    {"signals": signals, "graceful-shutdown": graceful_shutdown, "bad-flags": bad_flags, "stalled-handshake": stalled_handshake,
      "client-failures": client_failures, "max-message-bytes": max_message_bytes, "reaping": reaping,
      "out-of-descriptors": out_of_descriptors}[mode](*args)
 

@@ -43,6 +43,9 @@ class any_stream {
   virtual std::size_t try_write_some(asio::const_buffer buffer) noexcept = 0;
   // Stops both directions at the socket level: pending reads complete with an error or EOF.
   virtual void shutdown() noexcept = 0;
+  // Stops sending: the peer reads what was written, then end of stream (TLS: without
+  // close_notify; a pipe: pending writes are cancelled, the pipe stays open). Reads go on.
+  virtual void shutdown_send() noexcept = 0;
   virtual void close() noexcept = 0;
 };
 
@@ -84,6 +87,11 @@ class stream_adapter final : public any_stream {
   void shutdown() noexcept override {
     std::error_code ignored;
     stream_.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
+  }
+
+  void shutdown_send() noexcept override {
+    std::error_code ignored;
+    stream_.lowest_layer().shutdown(asio::socket_base::shutdown_send, ignored);
   }
 
   void close() noexcept override {

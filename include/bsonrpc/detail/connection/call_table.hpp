@@ -5,7 +5,8 @@
 // fails every pending call when the connection closes. Once closed it refuses new calls, so
 // no call can slip in after the fail-all and wait forever. It also remembers the calls
 // cancelled on the wire whose peer still answers (LSP's -32800), so that reply is dropped
-// quietly; at most max_late_replies of them. Any thread; one mutex.
+// quietly; at most max_late_replies of them. It tells its owner when the last pending call
+// ends (a graceful shutdown waits for that). Any thread; one mutex.
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>
@@ -31,6 +32,16 @@ class call_table {
  public:
   using traits = value_traits<V>;
   using completion = std::function<void(call_outcome<V>)>;
+
+  // Set once, before any call: runs (outside the lock, on the thread that ended it) whenever
+  // a call ends and none is left pending.
+  void on_empty(std::function<void()> fn) { on_empty_ = std::move(fn); }
+
+  // Whether no call is pending.
+  bool empty() {
+    std::lock_guard lock(mutex_);
+    return pending_.empty();
+  }
 
   std::int64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -64,8 +75,14 @@ class call_table {
 
   // Forgets call `id` without completing it (its waiter gave up); a late response is logged.
   bool forget(std::int64_t id) {
-    std::lock_guard lock(mutex_);
-    return pending_.erase(id) > 0;
+    bool now_empty = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.erase(id) == 0) return false;
+      now_empty = pending_.empty();
+    }
+    if (now_empty && on_empty_) on_empty_();
+    return true;
   }
 
   // Completes the call that response `m` answers. The decoded message is the caller's and
@@ -116,11 +133,17 @@ class call_table {
   }
 
   completion take(std::int64_t id) {
-    std::lock_guard lock(mutex_);
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return {};
-    completion done = std::move(it->second);
-    pending_.erase(it);
+    completion done;
+    bool now_empty = false;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = pending_.find(id);
+      if (it == pending_.end()) return {};
+      done = std::move(it->second);
+      pending_.erase(it);
+      now_empty = pending_.empty();
+    }
+    if (now_empty && on_empty_) on_empty_();
     return done;
   }
 
@@ -128,6 +151,7 @@ class call_table {
   std::unordered_map<std::int64_t, completion> pending_;
   std::unordered_set<std::int64_t> late_;  // cancelled calls whose reply may still come
   bool closed_ = false;
+  std::function<void()> on_empty_;
   std::atomic<std::int64_t> next_id_{1};
 };
 

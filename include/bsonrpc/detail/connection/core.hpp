@@ -23,12 +23,20 @@
 // the peer's requests in flight, which its cancel notifications mark cancelled (routed here, on
 // the strand, never queued behind handlers); progress_routes sends the peer's progress reports
 // on our calls to their callbacks. Without one, neither sees a message.
+//
+// A graceful shutdown (graceful_shutdown) refuses the requests read once it has begun, waits
+// until no handler runs and no call of ours is pending, then has the outbox shut the sending
+// side once everything is written; the connection closes when the peer closes its side.
+// With Options::idle_timeout or keepalive_interval, liveness closes idle connections and pings
+// the peer when it has been silent.
 #pragma once
 
 #include <bsonrpc/context.hpp>
 #include <bsonrpc/detail/connection/call_table.hpp>
+#include <bsonrpc/detail/connection/graceful_shutdown.hpp>
 #include <bsonrpc/detail/connection/handler_runner.hpp>
 #include <bsonrpc/detail/connection/incoming_cancellation.hpp>
+#include <bsonrpc/detail/connection/liveness.hpp>
 #include <bsonrpc/detail/connection/outbox.hpp>
 #include <bsonrpc/detail/connection/outgoing.hpp>
 #include <bsonrpc/detail/connection/progress_routes.hpp>
@@ -79,9 +87,12 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         outbox_(*this, *stream_, options_.max_pending_outgoing_bytes, log_),
         reader_(*this, *stream_, options_, log_),
         outgoing_(*this, calls_, progress_, options_),
+        shutdown_(*this, log_),
+        liveness_(*this, options_, log_),
         handlers_(*this, stream_->strand().get_inner_executor(), options_) {
     dispatcher_.set_response_handler(
         [this](const message_view<value_type>& m) { calls_.complete_from(m, log_); });
+    calls_.on_empty([this] { recheck_shutdown(); });
   }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -90,7 +101,10 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   void start() {
     handlers_.start();
     auto self = this->shared_from_this();
-    asio::dispatch(stream_->strand(), [self] { self->reader_.start(); });
+    asio::dispatch(stream_->strand(), [self] {
+      self->reader_.start();
+      self->liveness_.start();
+    });
   }
 
   dispatcher_type& dispatcher() noexcept { return dispatcher_; }
@@ -120,6 +134,15 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     asio::post(stream_->strand(), [self] { self->outbox_.shutdown_when_flushed(); });
   }
   bool is_closed() const noexcept { return closed_.load(); }
+
+  // Begins a graceful shutdown (see graceful_shutdown), bounded by `timeout` from the first
+  // call; `done` gets its outcome. Any thread.
+  void shutdown(std::chrono::milliseconds timeout, std::function<void(std::error_code)> done) {
+    shutdown_.begin(timeout, std::move(done));
+  }
+
+  // Whether this thread runs one of this connection's handlers.
+  bool in_handler_here() const noexcept { return handlers_.in_handler_here(); }
 
   // Waits until reading has stopped and every handler has finished; false on timeout.
   bool wait_finished(std::optional<std::chrono::milliseconds> timeout) {
@@ -254,11 +277,42 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
 
   void on_reading_ended() { handlers_.mark_reading_done(); }
 
+  // For graceful_shutdown: nothing left to answer or to wait for.
+  bool is_idle() { return handlers_.idle() && calls_.empty(); }
+  // On the strand.
+  void shut_write_when_flushed() { outbox_.shut_write_when_flushed(); }
+  void on_write_shut() { shutdown_.on_write_shut(); }
+  // Any thread.
+  void on_handler_finished() { recheck_shutdown(); }
+
+  // For liveness.
+  void on_bytes_read() noexcept { liveness_.on_read(); }
+  void on_bytes_written() noexcept { liveness_.on_written(); }
+  bool is_draining() const noexcept { return shutdown_.draining(); }
+  // On the strand: sends a keepalive ping; `answered` runs once it has ended (answered, or
+  // failed as the connection closed). False if it could not be sent.
+  bool send_ping(std::function<void()> answered) {
+    try {
+      outgoing_.start_call(keepalive_method, std::nullopt,
+                           [answered = std::move(answered)](call_outcome<value_type>) {
+                             answered();
+                           },
+                           std::nullopt);
+      return true;
+    } catch (const std::exception& e) {
+      log_(log_level::debug, std::string("keepalive ping not sent: ") + e.what());
+      return false;
+    }
+  }
+  void on_finished() { shutdown_.on_finished(); }
+
   // On the strand, once the stream is shut. A read loop paused for back-pressure has no read
   // outstanding whose failure would end it, and resume does nothing once closed: it ends
   // here, or the connection would never count as finished.
   void on_stream_shut() {
     reader_.stop();
+    shutdown_.stop();
+    liveness_.stop();
     if (reader_.paused()) handlers_.mark_reading_done();
   }
 
@@ -276,12 +330,14 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       case route_kind::response: calls_.complete_from(r.message, log_); break;
       case route_kind::request:
         ++requests_;
-        handlers_.run(std::move(r.doc), r.message, true, r.received);
+        if (shutdown_.draining()) send_reply(shutting_down_reply(*r.message.id), false);
+        else handlers_.run(std::move(r.doc), r.message, true, r.received);
         break;
       case route_kind::notification:
         ++notifications_;
         if (!options_.protocol.is_none() && on_protocol_notification(r.message)) break;
-        handlers_.run(std::move(r.doc), r.message, false, r.received);
+        if (shutdown_.draining()) log_(log_level::debug, "shutting down: notification dropped");
+        else handlers_.run(std::move(r.doc), r.message, false, r.received);
         break;
     }
     return r.decoded;
@@ -341,7 +397,31 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
       if (m.kind == message_kind::request) ++requests_;
       if (m.kind == message_kind::notification) ++notifications_;
     }
-    if (has_requests) handlers_.run_batch(std::move(batch), std::move(screen));
+    if (!has_requests) return;
+    if (shutdown_.draining() && traits::size(*batch) > 0) refuse_batch(*batch);
+    else handlers_.run_batch(std::move(batch), std::move(screen));
+  }
+
+  // The error every request read after a graceful shutdown began gets.
+  static value_type shutting_down_reply(const value_type& id) {
+    return make_error<Codec>(id, static_cast<int>(errc::server_error), "Shutting down", nullptr);
+  }
+
+  // Shutting down: each request of a batch (not a response, not a notification) is refused.
+  void refuse_batch(const value_type& batch) {
+    value_type replies = traits::make_array();
+    for (std::size_t i = 0; i < traits::size(batch); ++i) {
+      auto m = classify<Codec>(traits::at(batch, i));
+      if (m.kind == message_kind::request) traits::push_back(replies, shutting_down_reply(*m.id));
+    }
+    if (traits::size(replies) > 0) send_reply(replies, false);
+  }
+
+  // Any thread: a handler or a call of ours ended; a graceful shutdown may be done.
+  void recheck_shutdown() {
+    if (!shutdown_.draining()) return;
+    auto self = this->shared_from_this();
+    asio::post(stream_->strand(), [self] { self->shutdown_.check(); });
   }
 
   static std::uint64_t count_errors(const value_type& reply) {
@@ -370,6 +450,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   outbox<connection> outbox_;
   reader<Framing, connection> reader_;
   outgoing_type outgoing_;
+  graceful_shutdown<connection> shutdown_;
+  liveness<connection> liveness_;
   handler_runner<Codec, Executor, connection> handlers_;  // last: its threads stop first
 };
 

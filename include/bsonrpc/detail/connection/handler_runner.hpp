@@ -25,6 +25,8 @@
 //   void close_when_flushed();   close once what is queued is written
 //   void close();
 //   void wake_reader();          any thread: a paused reader may continue
+//   void on_handler_finished();  any thread, after each handler's reply is queued
+//   void on_finished();          any thread, once: reading has ended and no handler runs
 #pragma once
 
 #include <bsonrpc/detail/connection/incoming_cancellation.hpp>
@@ -71,6 +73,13 @@ class handler_runner {
   // Whether as many requests are in flight as Options::max_pending_requests allows.
   // Lock-free: the reader asks before every message.
   bool saturated() const noexcept { return in_flight_.load() >= max_in_flight_; }
+
+  // Whether no handler is in flight (any thread).
+  bool idle() const noexcept { return in_flight_.load() == 0; }
+
+  // Whether this thread runs one of this connection's handlers (not a coroutine's), which a
+  // wait for every handler to finish would wait for.
+  bool in_handler_here() const noexcept { return handling_here() == this; }
 
   // On the strand: runs the handler of a request or notification. `m` is `doc` as route()
   // classified it (it points into `doc`, which the task keeps alive); `received`: when it was
@@ -119,6 +128,7 @@ class handler_runner {
     begin();
     auto self = owner_.shared_from_this();
     runtime_.post_request([self, this, batch, screen] {
+      handling_scope here(this);
       typename Owner::request_context context(owner_);
       auto replies = owner_.dispatcher().answer_batch(*batch, context, true, screen.get());
       finish(context, replies ? &*replies : nullptr);
@@ -127,11 +137,13 @@ class handler_runner {
 
   // Reading has ended for good: the connection finishes once its handlers have.
   void mark_reading_done() {
+    bool finished = false;
     {
       std::lock_guard lock(mutex_);
-      reading_done_ = true;
+      finished = !reading_done_.exchange(true) && in_flight_ == 0;
     }
     changed_.notify_all();
+    if (finished) owner_.on_finished();
   }
 
   // Waits until reading has ended and every handler has finished; false on timeout.
@@ -158,6 +170,7 @@ class handler_runner {
       start_coroutine(doc, m, received, std::move(cancellation));
       return;
     }
+    handling_scope here(this);
     typename Owner::request_context context(owner_, m, std::move(cancellation));
     if (is_request) {
       value_type reply = engine.run_request(m, context);
@@ -180,6 +193,19 @@ class handler_runner {
     thread_local const handler_runner* current = nullptr;
     return current;
   }
+  // The runner whose handler (of any execution policy) runs on this thread, if any.
+  static const handler_runner*& handling_here() noexcept {
+    thread_local const handler_runner* current = nullptr;
+    return current;
+  }
+  struct handling_scope {
+    explicit handling_scope(const handler_runner* runner)
+        : outer(std::exchange(handling_here(), runner)) {}
+    ~handling_scope() { handling_here() = outer; }
+    handling_scope(const handling_scope&) = delete;
+    handling_scope& operator=(const handling_scope&) = delete;
+    const handler_runner* outer;
+  };
 
   template <class Context>
   void finish(Context& context, const value_type* reply) {
@@ -194,11 +220,14 @@ class handler_runner {
     } else if (context.close_after) {
       owner_.close_when_flushed();
     }
+    bool finished = false;
     {
       std::lock_guard lock(mutex_);
-      --in_flight_;
+      finished = --in_flight_ == 0 && reading_done_;
     }
     changed_.notify_all();
+    owner_.on_handler_finished();
+    if (finished) owner_.on_finished();
     owner_.wake_reader();
   }
 

@@ -2,7 +2,9 @@
 //
 // Any thread queues a frame; the strand writes everything queued in one write, straight to
 // the socket when it takes the bytes at once, else through one asynchronous write. A close
-// lets what is queued leave (for at most close_linger) and then shuts the stream down.
+// lets what is queued leave (for at most close_linger) and then shuts the stream down. A
+// graceful shutdown asks instead to shut only the sending side once everything queued is
+// written; nothing is sent after that.
 //
 // Owner (the connection) provides, all but the first two called on the strand:
 //   bool is_closed() const;          any thread, lock-free
@@ -10,6 +12,8 @@
 //   void close();                    a queued close-after-response, or a failed write
 //   void resume_reading();           the backlog shrank
 //   void on_stream_shut();           the stream is shut: stop the reader's timers
+//   void on_write_shut();            the sending side is shut (shut_write_when_flushed)
+//   void on_bytes_written();         bytes left (for the idle timeout)
 #pragma once
 
 #include <bsonrpc/errors.hpp>
@@ -59,14 +63,14 @@ class outbox {
   outbox(Owner& owner, any_stream& stream, std::size_t max_pending_bytes, const logger& log)
       : owner_(owner), stream_(stream), max_pending_bytes_(max_pending_bytes), log_(log) {}
 
-  // Queues framed bytes; false if the connection is closed. A `limited` send (a call or
+  // Queues framed bytes; false if the connection is closed or its sending side shut. A `limited` send (a call or
   // notification of ours) refuses to grow the queue past max_pending_outgoing_bytes (throws
   // errc::backpressure); replies are never refused: the reader pauses instead. An empty
   // `frame` with `close_when_flushed` queues only the close.
   bool send(std::string frame, bool close_when_flushed = false, bool limited = false) {
     {
       std::lock_guard lock(mutex_);
-      if (owner_.is_closed()) return false;
+      if (owner_.is_closed() || write_shut_) return false;
       if (limited && queue_.size() + frame.size() > max_pending_bytes_ && !queue_.empty())
         throw error(errc::backpressure, "too much outgoing data queued on this connection");
       pending_bytes_ += frame.size();
@@ -110,6 +114,21 @@ class outbox {
   // On the strand.
   bool stream_closed() const noexcept { return stream_closed_; }
 
+  // On the strand: once everything queued so far (and whatever is queued before the queue
+  // runs dry) is written, shuts the sending side: the peer reads it all, then end of stream.
+  void shut_write_when_flushed() {
+    if (stream_closed_) return;
+    {
+      std::lock_guard lock(mutex_);
+      if (writing_) {
+        shut_write_when_flushed_ = true;
+        return;
+      }
+      write_shut_ = true;
+    }
+    shut_write();
+  }
+
  private:
   static constexpr std::chrono::seconds close_linger{2};
 
@@ -123,14 +142,22 @@ class outbox {
         writing_buffer_.swap(queue_);
         if (writing_buffer_.empty()) {
           writing_ = false;
-          if (!close_when_flushed_) return;
+          if (!close_when_flushed_) {
+            if (!shut_write_when_flushed_) return;
+            write_shut_ = true;
+          }
         }
+      }
+      if (write_shut_) {  // strand: only here and in finish_write() does it change
+        shut_write();
+        return;
       }
       if (writing_buffer_.empty()) {  // only a close was queued
         owner_.close();
         return;
       }
       const std::size_t written = stream_.try_write_some(asio::buffer(writing_buffer_));
+      if (written > 0) owner_.on_bytes_written();
       if (written < writing_buffer_.size()) {
         write_rest(written);
         return;
@@ -146,6 +173,7 @@ class outbox {
     stream_.async_write(asio::buffer(writing_buffer_) + written,
                         [self, this](const std::error_code& ec, std::size_t) {
                           if (!ec) {
+                            owner_.on_bytes_written();
                             if (finish_write()) write_queued();
                             return;
                           }
@@ -166,6 +194,7 @@ class outbox {
   bool finish_write() {
     bool more = false;
     bool close_now = false;
+    bool shut_now = false;
     {
       std::lock_guard lock(mutex_);
       // Sent: no longer pending. over_limit() counts it until now, and resume_reading()
@@ -176,13 +205,22 @@ class outbox {
       if (!more) {
         writing_ = false;
         close_now = close_when_flushed_;
+        shut_now = !close_now && shut_write_when_flushed_;
+        if (shut_now) write_shut_ = true;
       }
     }
+    if (shut_now) shut_write();
     if (close_now) owner_.close();
     if (more) return true;
     if (owner_.is_closed()) shutdown_when_flushed();
     else owner_.resume_reading();
     return false;
+  }
+
+  void shut_write() {
+    if (stream_closed_) return;
+    stream_.shutdown_send();
+    owner_.on_write_shut();
   }
 
   void shutdown_stream() {
@@ -204,6 +242,8 @@ class outbox {
   std::string writing_buffer_;  // strand only
   bool writing_ = false;
   bool close_when_flushed_ = false;
+  bool shut_write_when_flushed_ = false;
+  bool write_shut_ = false;  // changes on the strand, under mutex_
   std::atomic<std::size_t> pending_bytes_{0};  // queue_ and writing_buffer_ together
 
   bool stream_closed_ = false;                  // strand only

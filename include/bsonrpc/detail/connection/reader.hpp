@@ -12,6 +12,7 @@
 //   bool on_message(std::string_view message);    false if it did not decode
 //   void close();
 //   void on_reading_ended();                      no read is outstanding any more, for good
+//   void on_bytes_read();                         bytes arrived (for the idle timeout)
 #pragma once
 
 #include <bsonrpc/detail/connection/outbox.hpp>
@@ -115,6 +116,7 @@ class reader {
       end_reading();
       return;
     }
+    if (n > 0) owner_.on_bytes_read();
     last_read_filled_ = n > 0 && filled_ + n == capacity_;
     filled_ += n;
     bool needs_bytes = false;  // the loop stopped for want of bytes, not for back-pressure
