@@ -24,6 +24,7 @@
 #include <bsonrpc/interface.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/peer_identity.hpp>
 #include <bsonrpc/protocol.hpp>
 #include <bsonrpc/redact.hpp>
 #include <bsonrpc/rpc.hpp>
