@@ -13,6 +13,9 @@
 // `hook_message<nlohmann::json>&` serves JSON only, and an Rpc with another codec refuses it
 // (std::invalid_argument from its constructor). Copies of a hook share one target object.
 //
+// Who sent a message: hook_message::remote() is the connection's peer_identity (endpoint, TLS
+// peer certificate; bsonrpc/peer_identity.hpp), as a handler's Context::remote() is.
+//
 // Order: hooks are layers between the wire (before the first hook) and the application (after
 // the last). Incoming messages pass them first to last, outgoing ones last to first. A request
 // answered by a hook goes back only through the hooks it had passed, in reverse.

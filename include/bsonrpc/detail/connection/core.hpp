@@ -104,6 +104,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   std::uint64_t id() const noexcept { return id_; }
   const std::any& client_info() const noexcept { return client_info_; }
   const peer_identity& remote() const noexcept { return stream_->remote(); }
+  // The framing that reads this connection; its writing members frame what we send.
+  const Framing& framing() const noexcept { return reader_.framing(); }
   // The executor of the stream (its io_context), where completions are posted by default.
   asio::any_io_executor io_executor() const { return stream_->strand().get_inner_executor(); }
   any_stream::strand_type& strand() noexcept { return stream_->strand(); }
@@ -225,7 +227,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     errors_sent_ += count_errors(reply);
     std::string frame;
     try {
-      frame = framed<Framing>([&](std::string& out) { dispatcher_.encode_reply(reply, out); });
+      frame = framed(reader_.framing(),
+                     [&](std::string& out) { dispatcher_.encode_reply(reply, out); });
     } catch (const std::exception& e) {
       // The framing refused what the codec wrote (say, Ndjson given a raw newline): the peer
       // will never get this reply, so the connection cannot go on.
