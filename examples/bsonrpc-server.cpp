@@ -5,7 +5,7 @@
 // all on one event loop, handlers on a thread pool (conformance/event_loop_server.hpp).
 //
 //   bsonrpc-server --listen 127.0.0.1:0 [--codec json|bson]
-//                  [--framing rfc7464|netstring|frameless|content-length|ndjson]
+//                  [--framing rfc7464|netstring|frameless|content-length|ndjson|auto]
 //                  [--executor threads|asio] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 //                  [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]
 //
@@ -42,10 +42,13 @@ using namespace conformance;
 
 constexpr const char* usage =
     "usage: bsonrpc-server --listen 127.0.0.1:PORT|[::1]:PORT|unix:/path [--codec json|bson]\n"
-    "                      [--framing rfc7464|netstring|frameless|content-length|ndjson]\n"
+    "                      [--framing rfc7464|netstring|frameless|content-length|ndjson|auto]\n"
     "                      [--executor threads|asio]\n"
     "                      [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n"
-    "                      [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]\n";
+    "                      [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]\n"
+    "--framing auto: each connection's framing is detected from its first bytes (RFC 7464,\n"
+    "  netstring, Content-Length, NDJSON/frameless) and replies use it; JSON codec only: a\n"
+    "  BSON client, or bytes of no framing, get one log line and the connection closes.\n";
 
 server_config parse_command_line(int argc, char** argv) {
   server_config config;
@@ -58,7 +61,7 @@ server_config parse_command_line(int argc, char** argv) {
     } else if (flag == "--codec") {
       config.codec = parse_codec(args.value_for(flag));
     } else if (flag == "--framing") {
-      config.framing = parse_framing(args.value_for(flag));
+      config.framing = parse_framing(args.value_for(flag), true);
     } else if (flag == "--executor") {
       config.executor = parse_executor(args.value_for(flag));
     } else if (flag == "--tls-cert") {

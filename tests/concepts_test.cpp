@@ -4,6 +4,7 @@
 // checked by the compile-fail tests (tests/compile_fail/bad_*.cpp).
 #include <bsonrpc/codec/bson.hpp>
 #include <bsonrpc/codec/json.hpp>
+#include <bsonrpc/framing/auto.hpp>
 #include <bsonrpc/framing/bson.hpp>
 #include <bsonrpc/framing/content_length.hpp>
 #include <bsonrpc/framing/frameless.hpp>
@@ -56,6 +57,16 @@ struct Framing {
   std::optional<bsonrpc::frame> extract(std::string_view buffer, std::size_t max_message_bytes);
   static void wrap(std::string_view message, std::string& out);
 };
+// Writes depending on what it read: wrap as a const member function.
+struct StatefulWrap {
+  std::optional<bsonrpc::frame> extract(std::string_view buffer, std::size_t max_message_bytes);
+  void wrap(std::string_view message, std::string& out) const;
+};
+// A wrap that may change the framing is not allowed: writers run beside the reader.
+struct MutatingWrap {
+  std::optional<bsonrpc::frame> extract(std::string_view buffer, std::size_t max_message_bytes);
+  void wrap(std::string_view message, std::string& out);
+};
 struct HintedFraming : Framing {
   std::size_t frame_size_hint(std::string_view buffer) const;
 };
@@ -83,7 +94,8 @@ constexpr bool pass_framing_asserts() {
 static_assert(sizeof(bsonrpc::codec_static_asserts<bsonrpc::JsonCodec>));
 static_assert(sizeof(bsonrpc::codec_static_asserts<bsonrpc::BsonCodec>));
 static_assert(sizeof(bsonrpc::codec_static_asserts<concepts_test::UserCodec>));
-static_assert(concepts_test::pass_framing_asserts<bsonrpc::BsonFraming, bsonrpc::ContentLength,
+static_assert(concepts_test::pass_framing_asserts<bsonrpc::AutoFraming, bsonrpc::BsonFraming,
+                                                  bsonrpc::ContentLength,
                                                   bsonrpc::Frameless, bsonrpc::Ndjson,
                                                   bsonrpc::Netstring, bsonrpc::Rfc7464>());
 static_assert(concepts_test::pass_framing_asserts<concepts_test::Framing,
@@ -106,6 +118,7 @@ TEST_CASE("concepts: a codec missing a member, or with a run-time one, is not a 
 }
 
 TEST_CASE("concepts: every shipped framing models the Framing concept", "[concepts][framing]") {
+  CHECK(bsonrpc::is_framing_v<bsonrpc::AutoFraming>);
   CHECK(bsonrpc::is_framing_v<bsonrpc::BsonFraming>);
   CHECK(bsonrpc::is_framing_v<bsonrpc::ContentLength>);
   CHECK(bsonrpc::is_framing_v<bsonrpc::Frameless>);
@@ -123,6 +136,12 @@ TEST_CASE("concepts: an optional framing member with the wrong signature is reje
   CHECK_FALSE(bsonrpc::is_framing_v<concepts_test::ResynchronisesAtRunTime>);
   CHECK(bsonrpc::framing_resynchronises<concepts_test::ResynchronisesAtRunTime>::value);
   CHECK_FALSE(bsonrpc::framing_resynchronises<bsonrpc::Frameless>::value);
+}
+
+TEST_CASE("concepts: a framing's wrap may be a const member function, not a mutating one",
+          "[concepts][framing]") {
+  CHECK(bsonrpc::is_framing_v<concepts_test::StatefulWrap>);
+  CHECK_FALSE(bsonrpc::is_framing_v<concepts_test::MutatingWrap>);
 }
 
 TEST_CASE("concepts: a misspelled optional framing member cannot be detected",

@@ -73,7 +73,9 @@ inline address parse_address(std::string_view text) {
 }
 
 enum class codec { json, bson };
-enum class framing { rfc7464, netstring, frameless, content_length, ndjson };
+// auto_detect: bsonrpc::AutoFraming, each connection's framing detected from its first bytes
+// (servers only: the side that speaks first has nothing to detect).
+enum class framing { rfc7464, netstring, frameless, content_length, ndjson, auto_detect };
 
 inline codec parse_codec(std::string_view text) {
   if (text == "json") return codec::json;
@@ -81,14 +83,17 @@ inline codec parse_codec(std::string_view text) {
   throw usage_error("invalid --codec '" + std::string(text) + "': expected json or bson");
 }
 
-inline framing parse_framing(std::string_view text) {
+// `allow_auto`: whether "auto" is accepted (the server's flag, not the client's).
+inline framing parse_framing(std::string_view text, bool allow_auto = false) {
   if (text == "rfc7464") return framing::rfc7464;
   if (text == "netstring") return framing::netstring;
   if (text == "frameless") return framing::frameless;
   if (text == "content-length") return framing::content_length;
   if (text == "ndjson") return framing::ndjson;
+  if (allow_auto && text == "auto") return framing::auto_detect;
   throw usage_error("invalid --framing '" + std::string(text) +
-                    "': expected rfc7464, netstring, frameless, content-length or ndjson");
+                    "': expected rfc7464, netstring, frameless, content-length" +
+                    (allow_auto ? ", ndjson or auto" : " or ndjson"));
 }
 
 enum class executor { threads, asio };
@@ -139,6 +144,8 @@ decltype(auto) with_rpc_type(codec c, framing f, F&& fn) {
     case framing::content_length:
       return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::ContentLength, Executor>>{});
     case framing::ndjson: return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Ndjson, Executor>>{});
+    case framing::auto_detect:
+      return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::AutoFraming, Executor>>{});
     case framing::rfc7464: break;
   }
   return fn(type_tag<bsonrpc::JsonRpc<bsonrpc::Rfc7464, Executor>>{});

@@ -12,6 +12,7 @@
 #include <bsonrpc/executor/event_loop.hpp>
 #include <bsonrpc/executor/threads.hpp>
 #include <bsonrpc/extended_json.hpp>
+#include <bsonrpc/framing/auto.hpp>
 #include <bsonrpc/framing/bson.hpp>
 #include <bsonrpc/framing/content_length.hpp>
 #include <bsonrpc/framing/frameless.hpp>
@@ -24,6 +25,7 @@
 #include <bsonrpc/interface.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/peer_identity.hpp>
 #include <bsonrpc/protocol.hpp>
 #include <bsonrpc/redact.hpp>
 #include <bsonrpc/rpc.hpp>

@@ -8,6 +8,7 @@
 #include <bsonrpc/codec/bson_convert.hpp>
 #include <bsonrpc/detail/async_call.hpp>
 #include <bsonrpc/errors.hpp>
+#include <bsonrpc/peer_identity.hpp>
 #include <bsonrpc/value.hpp>
 
 #include <asio.hpp>
@@ -258,6 +259,10 @@ class Context : public caller {
   virtual std::uint64_t connection_id() const = 0;
   /// The connection's counters so far.
   virtual connection_stats stats() const = 0;
+  /// Who is on the other end: the remote endpoint and, over TLS, the peer certificate's
+  /// subject and alternative names (bsonrpc/peer_identity.hpp). Not `peer()`, which is the
+  /// peer's methods (caller::peer). Without a connection: empty, not verified.
+  virtual const peer_identity& remote() const { return detail::unknown_peer(); }
 
   // Cancellation and progress (Options::protocol; see bsonrpc/protocol.hpp). Without a
   // profile, for notifications, batch entries and a dispatcher used without a connection,

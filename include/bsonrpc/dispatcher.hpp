@@ -74,9 +74,13 @@ class dispatcher {
   /// Receives each response (result or error) to a request this side sent.
   using response_handler = std::function<void(const message&)>;
 
-  /// Throws std::invalid_argument if a hook in options.hooks does not serve this codec.
-  explicit dispatcher(Options options = {}, logger log = {})
-      : options_(std::move(options)), log_(std::move(log)), hooks_(options_.hooks) {}
+  /// Throws std::invalid_argument if a hook in options.hooks does not serve this codec. Hooks
+  /// see `remote` (which must outlive the dispatcher) as the peer's identity; null: unknown.
+  explicit dispatcher(Options options = {}, logger log = {},
+                      const peer_identity* remote = nullptr)
+      : options_(std::move(options)),
+        log_(std::move(log)),
+        hooks_(options_.hooks, remote ? *remote : detail::unknown_peer()) {}
 
   /// Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
   template <class Service>

@@ -349,6 +349,8 @@ class Rpc final : public caller {
   const std::any& client_info() const noexcept { return connection_->client_info(); }
   /// The options given at construction.
   const Options& options() const noexcept { return connection_->options(); }
+  /// Who is on the other end (bsonrpc/peer_identity.hpp), as read when the Rpc was constructed.
+  const peer_identity& remote() const noexcept { return connection_->remote(); }
 
   /// The caller interface (used through peer() and by code written against caller&).
   value call_value(std::string_view method, std::optional<value> params,

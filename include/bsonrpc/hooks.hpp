@@ -13,6 +13,9 @@
 // `hook_message<nlohmann::json>&` serves JSON only, and an Rpc with another codec refuses it
 // (std::invalid_argument from its constructor). Copies of a hook share one target object.
 //
+// Who sent a message: hook_message::remote() is the connection's peer_identity (endpoint, TLS
+// peer certificate; bsonrpc/peer_identity.hpp), as a handler's Context::remote() is.
+//
 // Order: hooks are layers between the wire (before the first hook) and the application (after
 // the last). Incoming messages pass them first to last, outgoing ones last to first. A request
 // answered by a hook goes back only through the hooks it had passed, in reverse.
@@ -64,6 +67,7 @@
 #pragma once
 
 #include <bsonrpc/errors.hpp>
+#include <bsonrpc/peer_identity.hpp>
 #include <bsonrpc/value.hpp>
 
 // nlohmann installs json_fwd.hpp always from 3.11.2, before that only as a multi-header install.
@@ -135,6 +139,10 @@ class hook_message {
   /// The connection's id, as in log lines and Context::connection_id() (0 for a dispatcher
   /// used without a connection).
   std::uint64_t connection_id() const noexcept { return connection_id_; }
+  /// Who is on the other end of the connection (bsonrpc/peer_identity.hpp): endpoint and, over
+  /// TLS, the peer certificate's subject and alternative names. Empty for a dispatcher used
+  /// without a connection.
+  const peer_identity& remote() const noexcept { return *remote_; }
   /// Whether the message is an entry of a batch.
   bool in_batch() const noexcept { return in_batch_; }
   /// An incoming message: when it was read. A reply this side sends: when its request was
@@ -181,12 +189,13 @@ class hook_message {
   friend class detail::hook_chain;
 
   hook_message(V& message, hook_direction direction, std::uint64_t connection_id, bool in_batch,
-               std::chrono::steady_clock::time_point received_at)
+               std::chrono::steady_clock::time_point received_at, const peer_identity& remote)
       : value_(&message),
         direction_(direction),
         connection_id_(connection_id),
         in_batch_(in_batch),
-        received_at_(received_at) {}
+        received_at_(received_at),
+        remote_(&remote) {}
 
   V* value_;
   hook_direction direction_;
@@ -199,6 +208,7 @@ class hook_message {
   std::uint64_t connection_id_;
   bool in_batch_;
   std::chrono::steady_clock::time_point received_at_;
+  const peer_identity* remote_;
   bool settled_ = false;
   // The answer, if any: at most one element. A vector, not std::optional, because a vector
   // member leaves hook_message<V> instantiable while V is incomplete (nlohmann::json here), as

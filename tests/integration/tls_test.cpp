@@ -4,6 +4,8 @@
 // only clients holding a certificate that CA signed.
 #include <bsonrpc/bsonrpc.hpp>
 
+#include "../support/pki.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -25,70 +27,25 @@ using namespace std::chrono_literals;
 
 namespace tls_test {
 
-namespace fs = std::filesystem;
 namespace tls = bsonrpc::tls;
 using stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
-// A throwaway PKI, made once per test run (EC keys: fast) and removed at exit:
+// A throwaway PKI, made once per test run (tests/support/pki.hpp) and removed at exit:
 //   ca, other-ca   two unrelated CAs
 //   server         signed by ca, for localhost and 127.0.0.1
 //   client         signed by ca; other-client, signed by other-ca
 //   self-signed    a server certificate for localhost that no CA signed
-class pki {
+class pki : public bsonrpc::test::pki {
  public:
-  pki() : dir_(fs::temp_directory_path() / ("bsonrpc-tls-test-" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+  pki() : bsonrpc::test::pki("tls-test") {
     make_ca("ca");
     make_ca("other-ca");
-    make_leaf("server", "ca",
+    make_leaf("server", "ca", "/CN=server",
               "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-    make_leaf("client", "ca", "extendedKeyUsage=clientAuth\n");
-    make_leaf("other-client", "other-ca", "extendedKeyUsage=clientAuth\n");
-    openssl("req -x509 " + new_key("self-signed") + " -days 2 -subj /CN=localhost"
-            " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -out " + path("self-signed.pem"));
+    make_leaf("client", "ca", "/CN=client", "extendedKeyUsage=clientAuth\n");
+    make_leaf("other-client", "other-ca", "/CN=other-client", "extendedKeyUsage=clientAuth\n");
+    make_self_signed("self-signed", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1");
   }
-  ~pki() {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  pki(const pki&) = delete;
-  pki& operator=(const pki&) = delete;
-
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-  tls::pem cert(const std::string& name) const { return tls::pem::file(file(name + ".pem")); }
-  tls::pem key(const std::string& name) const { return tls::pem::file(file(name + ".key")); }
-  std::string read(const std::string& file) const {
-    std::ifstream in(dir_ / file);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-
- private:
-  std::string path(const std::string& name) const { return "'" + file(name) + "'"; }
-  std::string new_key(const std::string& name) const {
-    return "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
-           path(name + ".key");
-  }
-  static void openssl(const std::string& args) {
-    const std::string command = "openssl " + args + " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-  }
-  void make_ca(const std::string& name) {
-    openssl("req -x509 " + new_key(name) + " -days 2 -subj /CN=" + name +
-            " -addext basicConstraints=critical,CA:TRUE"
-            " -addext keyUsage=critical,keyCertSign,cRLSign -out " + path(name + ".pem"));
-  }
-  void make_leaf(const std::string& name, const std::string& issuer,
-                 const std::string& extensions) {
-    std::ofstream(dir_ / (name + ".ext"))
-        << "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n" << extensions;
-    openssl("req " + new_key(name) + " -subj /CN=" + name + " -out " + path(name + ".csr"));
-    openssl("x509 -req -in " + path(name + ".csr") + " -CA " + path(issuer + ".pem") +
-            " -CAkey " + path(issuer + ".key") + " -CAcreateserial -days 2 -extfile " +
-            path(name + ".ext") + " -out " + path(name + ".pem"));
-  }
-
-  fs::path dir_;
 };
 
 const pki& certificates() {

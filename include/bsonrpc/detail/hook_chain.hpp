@@ -39,7 +39,10 @@ class hook_chain {
 
   hook_chain() = default;
   // Throws std::invalid_argument if a hook does not serve this codec's value type.
-  explicit hook_chain(const std::vector<hook>& hooks) : hooks_(hooks) {
+  // `remote`, the peer's identity as hooks see it, must outlive the chain.
+  explicit hook_chain(const std::vector<hook>& hooks,
+                      const peer_identity& remote = unknown_peer())
+      : hooks_(hooks), remote_(&remote) {
     for (const hook& h : hooks_)
       if (!h.template serves<value_type>())
         throw std::invalid_argument("bsonrpc: a hook in Options::hooks does not take this codec's "
@@ -54,7 +57,7 @@ class hook_chain {
   fate screen_incoming(value_type& msg, std::uint64_t connection, bool in_batch,
                        time_point received, const logger& log,
                        std::optional<value_type>& reply) const {
-    message m(msg, hook_direction::incoming, connection, in_batch, received);
+    message m(msg, hook_direction::incoming, connection, in_batch, received, *remote_);
     if (!read(m, false)) return fate::deliver;  // invalid input: the library answers it
     for (std::size_t i = 0; i < hooks_.size(); ++i) {
       run(i, m, log);
@@ -81,7 +84,7 @@ class hook_chain {
   void outgoing_reply(value_type& reply, std::string_view request_method, std::uint64_t connection,
                       bool in_batch, time_point received, const logger& log,
                       std::size_t end = static_cast<std::size_t>(-1)) const {
-    message m(reply, hook_direction::outgoing, connection, in_batch, received);
+    message m(reply, hook_direction::outgoing, connection, in_batch, received, *remote_);
     if (!read(m, true, request_method)) return;
     for (std::size_t i = std::min(end, hooks_.size()); i-- > 0;) {
       run(i, m, log);
@@ -100,7 +103,7 @@ class hook_chain {
   // incoming response, back through the hooks the call had passed.
   fate screen_outgoing(value_type& msg, std::uint64_t connection, bool in_batch,
                        const logger& log, call_outcome<value_type>& outcome) const {
-    message m(msg, hook_direction::outgoing, connection, in_batch, time_point{});
+    message m(msg, hook_direction::outgoing, connection, in_batch, time_point{}, *remote_);
     if (!read(m, false)) return fate::deliver;
     for (std::size_t i = hooks_.size(); i-- > 0;) {
       run(i, m, log);
@@ -176,7 +179,7 @@ class hook_chain {
   call_outcome<value_type> local_outcome(value_type& response, std::size_t from,
                                          std::uint64_t connection, bool in_batch,
                                          const logger& log) const {
-    message m(response, hook_direction::incoming, connection, in_batch, time_point{});
+    message m(response, hook_direction::incoming, connection, in_batch, time_point{}, *remote_);
     read(m, false);
     for (std::size_t i = from; i < hooks_.size(); ++i) {
       run(i, m, log);
@@ -202,6 +205,7 @@ class hook_chain {
   }
 
   std::vector<hook> hooks_;
+  const peer_identity* remote_ = &unknown_peer();
 };
 
 }  // namespace bsonrpc::detail

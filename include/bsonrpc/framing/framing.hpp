@@ -11,6 +11,11 @@
 //       it has been buffered in full.
 //   static void wrap(std::string_view message, std::string& out);
 //       Appends `message`, framed, to `out`.
+// The writing members (wrap, begin_frame, end_frame) may instead be const member functions,
+// for a framing whose output depends on what it has read (AutoFraming writes in the framing it
+// detected). The connection then calls them on the object its reader uses, from any thread
+// while the reader runs extract() on another: they may read only state that is safe to read
+// concurrently (an atomic), and they should throw encoding_error while they cannot write.
 // Two optional members make large messages cheaper; a framing without them works the same:
 //   static void begin_frame(std::string& out);
 //   static void end_frame(std::string& out, std::size_t message_start);
@@ -65,12 +70,15 @@ namespace detail::framing_ops {
 template <class F>
 using extract =
     decltype(std::declval<F&>().extract(std::declval<std::string_view>(), std::size_t{}));
+// The writing members are called on a const object: static members or const member functions.
 template <class F>
-using wrap = decltype(F::wrap(std::declval<std::string_view>(), std::declval<std::string&>()));
+using wrap = decltype(std::declval<const F&>().wrap(std::declval<std::string_view>(),
+                                                    std::declval<std::string&>()));
 template <class F>
-using begin_frame = decltype(F::begin_frame(std::declval<std::string&>()));
+using begin_frame = decltype(std::declval<const F&>().begin_frame(std::declval<std::string&>()));
 template <class F>
-using end_frame = decltype(F::end_frame(std::declval<std::string&>(), std::size_t{}));
+using end_frame =
+    decltype(std::declval<const F&>().end_frame(std::declval<std::string&>(), std::size_t{}));
 template <class F>
 using frame_size_hint = decltype(std::size_t{
     std::declval<const F&>().frame_size_hint(std::declval<std::string_view>())});
@@ -185,13 +193,15 @@ struct framing_static_asserts {
                 "Framing: missing `std::optional<frame> extract(std::string_view buffer, "
                 "std::size_t max_message_bytes)`");
   static_assert(check::has_wrap,
-                "Framing: missing `static void wrap(std::string_view message, std::string& out)`");
+                "Framing: missing `static void wrap(std::string_view message, std::string& out)` "
+                "(or a const member function)");
   static_assert(check::begin_frame_matches,
                 "Framing: `begin_frame` is declared but is not "
-                "`static void begin_frame(std::string& out)`");
+                "`static void begin_frame(std::string& out)` (or a const member function)");
   static_assert(check::end_frame_matches,
                 "Framing: `end_frame` is declared but is not "
-                "`static void end_frame(std::string& out, std::size_t message_start)`");
+                "`static void end_frame(std::string& out, std::size_t message_start)` (or a const "
+                "member function)");
   static_assert(check::frames_in_place_fully,
                 "Framing: `begin_frame` and `end_frame` go together: declare both or neither");
   static_assert(check::frame_size_hint_matches,

@@ -4,8 +4,12 @@
 // asio::ssl::stream<asio::ip::tcp::socket> (handshake already done by the caller), and any
 // other Asio AsyncReadStream + AsyncWriteStream whose lowest_layer() is a socket. The stream
 // keeps the executor (io_context) it was created with; all its operations are started from
-// the connection's strand on that executor.
+// the connection's strand on that executor. Who is at the other end (endpoint, TLS peer
+// certificate) is read once, as the stream is adopted: remote().
 #pragma once
+
+#include <bsonrpc/detail/identify.hpp>
+#include <bsonrpc/peer_identity.hpp>
 
 #include <asio.hpp>
 #include <asio/ssl/error.hpp>
@@ -47,13 +51,24 @@ class any_stream {
   // close_notify; a pipe: pending writes are cancelled, the pipe stays open). Reads go on.
   virtual void shutdown_send() noexcept = 0;
   virtual void close() noexcept = 0;
+
+  // Who was at the other end when the stream was adopted.
+  const peer_identity& remote() const noexcept { return remote_; }
+
+ protected:
+  explicit any_stream(peer_identity remote) : remote_(std::move(remote)) {}
+
+ private:
+  const peer_identity remote_;
 };
 
 template <class Stream>
 class stream_adapter final : public any_stream {
  public:
   explicit stream_adapter(Stream&& stream)
-      : stream_(std::move(stream)), strand_(asio::any_io_executor(stream_.get_executor())) {
+      : any_stream(identify(stream)),
+        stream_(std::move(stream)),
+        strand_(asio::any_io_executor(stream_.get_executor())) {
     // RPC messages are small and latency-bound: never hold them back for Nagle's algorithm.
     using lowest = std::decay_t<decltype(stream_.lowest_layer())>;
     if constexpr (std::is_same_v<typename lowest::protocol_type, asio::ip::tcp>) {

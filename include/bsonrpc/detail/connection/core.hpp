@@ -83,7 +83,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
         log_(options_.log, options_.log_filter, id_),
         client_info_(std::move(client_info)),
         stream_(std::move(stream)),
-        dispatcher_(options_, log_),
+        dispatcher_(options_, log_, &stream_->remote()),
         outbox_(*this, *stream_, options_.max_pending_outgoing_bytes, log_),
         reader_(*this, *stream_, options_, log_),
         outgoing_(*this, calls_, progress_, options_),
@@ -117,6 +117,9 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
   const logger& log() const noexcept { return log_; }
   std::uint64_t id() const noexcept { return id_; }
   const std::any& client_info() const noexcept { return client_info_; }
+  const peer_identity& remote() const noexcept { return stream_->remote(); }
+  // The framing that reads this connection; its writing members frame what we send.
+  const Framing& framing() const noexcept { return reader_.framing(); }
   // The executor of the stream (its io_context), where completions are posted by default.
   asio::any_io_executor io_executor() const { return stream_->strand().get_inner_executor(); }
   any_stream::strand_type& strand() noexcept { return stream_->strand(); }
@@ -187,6 +190,7 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     const std::any& client_info() const override { return owner_.client_info_; }
     std::uint64_t connection_id() const override { return owner_.id_; }
     connection_stats stats() const override { return owner_.stats(); }
+    const peer_identity& remote() const override { return owner_.remote(); }
 
     bool cancelled() const override { return cancellation_ && cancellation_->cancelled(); }
     bool cancellable() const override { return cancellation_ != nullptr; }
@@ -246,7 +250,8 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     errors_sent_ += count_errors(reply);
     std::string frame;
     try {
-      frame = framed<Framing>([&](std::string& out) { dispatcher_.encode_reply(reply, out); });
+      frame = framed(reader_.framing(),
+                     [&](std::string& out) { dispatcher_.encode_reply(reply, out); });
     } catch (const std::exception& e) {
       // The framing refused what the codec wrote (say, Ndjson given a raw newline): the peer
       // will never get this reply, so the connection cannot go on.

@@ -39,19 +39,20 @@ inline constexpr std::size_t idle_buffer_limit = 64 * 1024;
 
 // The frame around what `encode` appends to a string: encoded in place when the framing
 // allows it, else encoded into a per-thread scratch buffer and copied into its frame.
+// `framing` is the connection's (its writing members may depend on what it has read).
 template <class Framing, class Encode>
-std::string framed(Encode&& encode) {
+std::string framed(const Framing& framing, Encode&& encode) {
   std::string out;
   if constexpr (frames_in_place<Framing>::value) {
-    Framing::begin_frame(out);
+    framing.begin_frame(out);
     const std::size_t start = out.size();
     encode(out);
-    Framing::end_frame(out, start);
+    framing.end_frame(out, start);
   } else {
     thread_local std::string scratch;
     scratch.clear();
     encode(scratch);
-    Framing::wrap(scratch, out);
+    framing.wrap(scratch, out);
     if (scratch.capacity() > idle_buffer_limit) std::string().swap(scratch);
   }
   return out;

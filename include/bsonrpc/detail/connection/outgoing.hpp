@@ -18,6 +18,7 @@
 //                                              wait_for_notification_handlers()
 //   bool may_block() const;                     whether a blocking call may wait here
 //   any_stream::strand_type& strand();
+//   const Framing& framing() const;            frames what we send
 #pragma once
 
 #include <bsonrpc/batch.hpp>
@@ -323,7 +324,7 @@ class outgoing_calls {
   }
 
   std::string frame(const value_type& message) const {
-    return framed<Framing>([&](std::string& out) { Codec::encode(message, out); });
+    return framed(owner_.framing(), [&](std::string& out) { Codec::encode(message, out); });
   }
 
   // Sends a request with a fresh id and registers `done` for its response.

@@ -45,6 +45,9 @@ class reader {
   // On the strand: the first read.
   void start() { read_more(); }
 
+  // The framing: extract() on the strand only; its const writing members from any thread.
+  const Framing& framing() const noexcept { return framing_; }
+
   // Whether the read loop stopped for back-pressure (any thread).
   bool paused() const noexcept { return paused_.load(); }
 
