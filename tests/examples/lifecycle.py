@@ -74,16 +74,21 @@ def is_closed(sock, timeout=3.0):
         return False
 
 
+def served_connection(server, name):
+    """A connection to `server` that is being served: an echo on it answered first."""
+    c = connect(server.address)
+    c.sendall(request("echo", ["ready"], 0))
+    equal(f"{name}: the connection is served", (read_message(c) or {}).get("id"), 0)
+    return c
+
+
 def signals(server_bin):
     for sig in (signal.SIGTERM, signal.SIGINT):
         name = signal.Signals(sig).name
         with serve(server_bin) as server:
-            c = connect(server.address)
-            # The request must be running when the signal comes: an echo on the same
-            # connection answered first shows the connection is being served, and the sleep
-            # is long enough (scaled for sanitizer builds) to still run after the pause.
-            c.sendall(request("echo", ["ready"], 0))
-            equal(f"{name}: the connection is served", (read_message(c) or {}).get("id"), 0)
+            # The request must be running when the signal comes: the sleep is long enough
+            # (scaled for sanitizer builds) to still run after the pause.
+            c = served_connection(server, name)
             sleep_ms = int(600 * harness.SLOW)
             c.sendall(request("sleep_ms", [sleep_ms], 1))
             time.sleep(0.1 * harness.SLOW)
@@ -136,9 +141,7 @@ def graceful_shutdown(server_bin):
     for sig in (signal.SIGTERM, signal.SIGINT):
         name = signal.Signals(sig).name
         with serve(server_bin) as server:
-            c = connect(server.address)
-            c.sendall(request("echo", ["ready"], 0))
-            equal(f"{name}: the connection is served", (read_message(c) or {}).get("id"), 0)
+            c = served_connection(server, name)
             sleep_ms = int(800 * harness.SLOW)
             in_flight = list(range(1, 6))
             c.sendall(b"".join(request("sleep_ms", [sleep_ms], i) for i in in_flight))
