@@ -132,6 +132,29 @@ int error_code_of(std::future<ended<R>>& f) {
   return -1;
 }
 
+// Where a blocking shutdown() must be refused: "refused" if it throws errc::internal_error,
+// else what happened instead.
+template <class Rpc>
+std::string blocking_shutdown_outcome(Rpc& rpc) {
+  try {
+    rpc.shutdown(1s);
+    return "not refused";
+  } catch (const bsonrpc::error& e) {
+    return e.code() == bsonrpc::errc::internal_error ? "refused" : e.what();
+  }
+}
+
+// The blocking shutdown() was refused, and the async_shutdown() started after it succeeded.
+void check_refused_then_shut_down(std::promise<std::string>& refused,
+                                  std::promise<std::error_code>& outcome) {
+  auto r = refused.get_future();
+  auto o = outcome.get_future();
+  REQUIRE(settles(r));
+  CHECK(r.get() == "refused");
+  REQUIRE(settles(o));
+  CHECK_FALSE(o.get());
+}
+
 }  // namespace graceful
 
 using namespace graceful;
@@ -231,23 +254,13 @@ TEMPLATE_TEST_CASE("shutdown: a blocking shutdown() in one of the connection's o
   std::promise<std::error_code> outcome;
   p.server_services.on_work = [&](int n) {
     if (n != 1) return;
-    try {
-      p.server->shutdown(1s);
-      refused.set_value("not refused");
-    } catch (const bsonrpc::error& e) {
-      refused.set_value(e.code() == bsonrpc::errc::internal_error ? "refused" : e.what());
-    }
+    refused.set_value(blocking_shutdown_outcome(*p.server));
     p.server->async_shutdown([&](std::error_code ec) { outcome.set_value(ec); });
   };
   auto answered = start<int>(*p.client, "work", 5);
   REQUIRE(settles(answered));
   CHECK(answered.get().result == 5);  // its own reply still goes out
-  auto r = refused.get_future();
-  auto o = outcome.get_future();
-  REQUIRE(settles(r));
-  CHECK(r.get() == "refused");
-  REQUIRE(settles(o));
-  CHECK_FALSE(o.get());
+  check_refused_then_shut_down(refused, outcome);
 }
 
 TEST_CASE("shutdown: on the EventLoop's own thread, shutdown() is refused and async_shutdown() completes without blocking the loop",
@@ -256,20 +269,10 @@ TEST_CASE("shutdown: on the EventLoop's own thread, shutdown() is refused and as
   std::promise<std::string> refused;
   std::promise<std::error_code> outcome;
   asio::post(p.io, [&] {
-    try {
-      p.server->shutdown(1s);
-      refused.set_value("not refused");
-    } catch (const bsonrpc::error& e) {
-      refused.set_value("refused");
-    }
+    refused.set_value(blocking_shutdown_outcome(*p.server));
     p.server->async_shutdown(5s, [&](std::error_code ec) { outcome.set_value(ec); });
   });
-  auto r = refused.get_future();
-  auto o = outcome.get_future();
-  REQUIRE(settles(r));
-  CHECK(r.get() == "refused");
-  REQUIRE(settles(o));
-  CHECK_FALSE(o.get());
+  check_refused_then_shut_down(refused, outcome);
   CHECK(p.client->join(20s));
 }
 
