@@ -114,8 +114,8 @@ class dispatcher {
   template <class F, std::size_t N>
   void add_request(std::string name, F fn, const std::string_view (&names)[N],
                    execution where = execution::standard) {
-    add_function(detail::method_kind::request, std::move(name), std::move(fn), detail::to_names(names),
-                 where);
+    add_function(detail::method_kind::request, std::move(name), std::move(fn),
+                 detail::to_names(names), where);
   }
   /// As add_request, for the notification `name`; `fn` returns void.
   template <class F>
