@@ -39,6 +39,8 @@ class reading_role {
   // How long a caller waits for the reader to hand the role over: the reader answers between
   // two completions, and the reply wakes it if nothing else does.
   static constexpr std::chrono::milliseconds handover_wait{100};
+  // How often a caller waiting for the role checks whether its reply arrived.
+  static constexpr std::chrono::milliseconds ready_poll{1};
   // A standby checks on an away holder every takeover_after while the connection has been
   // busy this recently; after that, it sleeps until the role changes.
   static constexpr std::chrono::milliseconds busy_window{100};
@@ -124,9 +126,11 @@ class reading_role {
 
   // A caller that wants to read its own reply. Takes the role if it is free or away, or
   // (reading elsewhere) asks the reader for it through `interrupt` and waits up to
-  // handover_wait. True if this thread now reads.
-  template <class Interrupt>
-  bool try_take(Interrupt&& interrupt, tasks& orphans) {
+  // handover_wait, or until `ready()`: the reply may be read meanwhile, by the reader or by
+  // a thread of another connection on the same io_context, which `interrupt` may have woken
+  // instead. True if this thread now reads.
+  template <class Interrupt, class Ready>
+  bool try_take(Interrupt&& interrupt, const Ready& ready, tasks& orphans) {
     std::unique_lock lock(mutex_);
     if (over_) return false;
     if (state_ != state::reading) {
@@ -141,8 +145,14 @@ class reading_role {
     interrupt();
     lock.lock();
     const auto me = std::this_thread::get_id();
-    changed_.wait_for(lock, handover_wait,
-                      [&] { return over_ || (state_ == state::reading && holder_ == me); });
+    const auto handed = [&] { return over_ || (state_ == state::reading && holder_ == me); };
+    for (const auto until = clock::now() + handover_wait; clock::now() < until;) {
+      if (changed_.wait_for(lock, ready_poll, handed)) break;
+      lock.unlock();
+      const bool arrived = ready();
+      lock.lock();
+      if (arrived) break;
+    }
     if (state_ == state::reading && holder_ == me && !over_) return true;
     if (asked_ && wanted_by_ == me) asked_ = false;  // not answered: withdraw
     if (state_ == state::reading && holder_ == me) {  // handed over just as reading ended

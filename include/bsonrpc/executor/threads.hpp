@@ -15,6 +15,7 @@
 // every handler slot is taken, requests queue for the pool, and the reader keeps reading.
 #pragma once
 
+#include <bsonrpc/detail/io_context_share.hpp>
 #include <bsonrpc/detail/reading_role.hpp>
 #include <bsonrpc/detail/thread_pool.hpp>
 #include <bsonrpc/executor/executor.hpp>
@@ -29,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 namespace bsonrpc {
@@ -51,11 +53,18 @@ struct Threads {
       // An io_context that ran out of work earlier (say, after a synchronous connect) is
       // stopped; it must be restarted before this connection's thread can drive it.
       if (io_context_ && io_context_->stopped()) io_context_->restart();
-      if (io_context_) work_.emplace(io_context_->get_executor());
+      if (io_context_) {
+        work_.emplace(io_context_->get_executor());
+        share_ = &asio::use_service<detail::io_context_share>(*io_context_);
+        share_->count(+1);
+      }
     }
     runtime(const runtime&) = delete;
     runtime& operator=(const runtime&) = delete;
-    ~runtime() { join_threads(); }
+    ~runtime() {
+      join_threads();
+      if (share_) share_->count(-1);
+    }
 
     /// Starts the reading role: a thread of the pool drives the io_context until `done()`
     /// holds. Other threads may run the same io_context too: the connection's strand keeps it
@@ -113,24 +122,33 @@ struct Threads {
     /// A blocking caller reads its own reply when nobody else needs the reading role: it
     /// drives the io_context until `ready()` or `deadline`, then keeps the role while it is
     /// away (a call loop costs no hand-off); a standby reads on if it stays away.
+    ///
+    /// Another thread may run the completion that reads the reply: one of another connection
+    /// on the same io_context, or one of the user's. Nothing can wake this thread out of the
+    /// io_context for it, so it runs the io_context in slices: 1 ms while other connections
+    /// share it, otherwise doubling from 1 ms to 100 ms (a reply read elsewhere is seen
+    /// within the time already spent waiting, and a long wait costs a few wake-ups).
     void read_until(const std::function<bool()>& ready,
                     std::chrono::steady_clock::time_point deadline) {
       if (!io_context_ || on_io_thread() || ready()) return;
       const std::function<bool()> done = reading_done();
       if (!done) return;
       detail::reading_role::tasks orphans;
-      if (!role_.try_take([this] { asio::post(*io_context_, [] {}); }, orphans)) return;
+      if (!role_.try_take([this] { asio::post(*io_context_, [] {}); }, ready, orphans)) return;
       to_pool(orphans);
       leadership mine{this, {}, false};
       leadership* outer = std::exchange(leading(), &mine);
       bool ended = false;
       try {
+        driving_scope driving(driving_);
+        std::chrono::milliseconds slice(1);
         while (!ready() && !role_.handover_asked()) {
           if ((ended = done() || io_context_->stopped())) break;
           const auto now = std::chrono::steady_clock::now();
           if (now >= deadline) break;
-          io_context_->run_one_for(std::min<std::chrono::steady_clock::duration>(
-              deadline - now, std::chrono::milliseconds(100)));
+          io_context_->run_one_for(
+              std::min<std::chrono::steady_clock::duration>(deadline - now, slice));
+          if (!share_->shared()) slice = std::min(slice * 2, max_slice);
         }
       } catch (...) {  // a completion of the user's threw: the role must not leave with it
         leading() = outer;
@@ -167,6 +185,20 @@ struct Threads {
     }
 
    private:
+    static constexpr std::chrono::milliseconds max_slice{100};
+
+    // Counts the threads of this runtime inside a loop that runs the io_context.
+    class driving_scope {
+     public:
+      explicit driving_scope(std::atomic<int>& count) : count_(count) { ++count_; }
+      ~driving_scope() { --count_; }
+      driving_scope(const driving_scope&) = delete;
+      driving_scope& operator=(const driving_scope&) = delete;
+
+     private:
+      std::atomic<int>& count_;
+    };
+
     // The reading role, as the thread running the io_context for it sees it.
     struct leadership {
       const runtime* owner = nullptr;
@@ -230,8 +262,11 @@ struct Threads {
       leadership mine{this, {}, true};
       for (;;) {
         leadership* outer = std::exchange(leading(), &mine);
-        while (!mine.kept && !done() && !io_context_->stopped() && !role_.handover_asked())
-          io_context_->run_one_for(std::chrono::milliseconds(100));
+        {
+          driving_scope driving(driving_);
+          while (!mine.kept && !done() && !io_context_->stopped() && !role_.handover_asked())
+            io_context_->run_one_for(max_slice);
+        }
         leading() = outer;
         if (mine.kept) {
           mine.kept = false;
@@ -274,6 +309,7 @@ struct Threads {
     // caller holds the connection, so nothing destroyed here destroys this runtime.
     void join_threads() {
       role_.end();
+      wake_readers();
       pool_.stop_and_join();
       std::function<bool()> done;
       {
@@ -284,7 +320,21 @@ struct Threads {
       work_.reset();
     }
 
+    // Wakes this runtime's threads out of the io_context once reading is over. Where other
+    // threads run the same io_context, an empty completion may wake one of them instead, so
+    // it is posted again every millisecond (for 100 ms at most) until this runtime's threads
+    // have left it.
+    void wake_readers() {
+      if (!io_context_) return;
+      for (int i = 0; i < 1000 && driving_.load() > 0; ++i) {
+        if (i % 10 == 0) asio::post(*io_context_, [] {});
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
+
     asio::io_context* io_context_ = nullptr;
+    detail::io_context_share* share_ = nullptr;  // owned by the io_context
+    std::atomic<int> driving_{0};
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     std::mutex done_mutex_;
     std::function<bool()> done_;  // from start() until a leader sees reading end
