@@ -233,8 +233,16 @@ if(DEFINED BSONRPC_DOXYFILE)
                        SKIP_REGULAR_EXPRESSION "bsonrpc-skip: ")
 endif()
 
-# The README's programs (fenced ```cpp blocks with `int main`) compile and link: four tests,
-# each building every fourth program, so that they run in parallel.
+# The README's programs (fenced ```cpp blocks with `int main`) compile: four tests, each
+# building every fourth program, so that they run in parallel, after one that precompiles
+# <bsonrpc/bsonrpc.hpp> for them (a CTest fixture).
+set(readme_pch "${BSONRPC_PACKAGING_WORK_DIR}/readme-pch/readme_pch.hpp")
+set(name "readme: <bsonrpc/bsonrpc.hpp> precompiles for the README programs")
+add_test(NAME "${name}"
+         COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}" "-DOUTPUT=${readme_pch}"
+                 -P "${CMAKE_CURRENT_SOURCE_DIR}/readme/precompile_umbrella.cmake")
+set_tests_properties("${name}" PROPERTIES LABELS "packaging;readme" TIMEOUT 300 COST 100
+                     FIXTURES_SETUP readme_pch)
 set(readme_parts 4)
 math(EXPR last_part "${readme_parts} - 1")
 foreach(part RANGE ${last_part})
@@ -244,8 +252,9 @@ foreach(part RANGE ${last_part})
            COMMAND "${CMAKE_COMMAND}" "-DFLAGS_FILE=${BSONRPC_FLAGS_FILE}"
                    "-DREADME=${bsonrpc_SOURCE_DIR}/README.md"
                    "-DWORK_DIR=${BSONRPC_PACKAGING_WORK_DIR}/readme-${shown}"
-                   "-DPART=${part}" "-DPARTS=${readme_parts}"
+                   "-DPART=${part}" "-DPARTS=${readme_parts}" "-DPCH=${readme_pch}"
                    -P "${CMAKE_CURRENT_SOURCE_DIR}/readme/check_readme.cmake")
   # COST: CTest starts the longest tests first, so they do not finish alone at the end.
-  set_tests_properties("${name}" PROPERTIES LABELS "packaging;readme" TIMEOUT 300 COST 60)
+  set_tests_properties("${name}" PROPERTIES LABELS "packaging;readme" TIMEOUT 300 COST 60
+                       FIXTURES_REQUIRED readme_pch)
 endforeach()

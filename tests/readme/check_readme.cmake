@@ -9,6 +9,10 @@
 #   -DREADME=<README.md>  -DWORK_DIR=<scratch dir, wiped first>  -DFLAGS_FILE=<flags file>
 #   [-DPART=<k> -DPARTS=<n>]: build only programs k, k+n, k+2n ... (counting from 0), so that
 #   n tests share the work and CTest runs them in parallel.
+#   [-DPCH=<header>]: the header precompile_umbrella.cmake wrote, whose precompiled form a C++17
+#   program that includes <bsonrpc/bsonrpc.hpp> is compiled with (-include, -Winvalid-pch).
+#   Such a program compiles as it would without it: the umbrella header compiles on its own
+#   (the header checks), so including it first changes nothing but the time taken.
 
 cmake_minimum_required(VERSION 3.18...3.25)
 
@@ -93,9 +97,17 @@ while(TRUE)
   endif()
   bsonrpc_compile_command(cmd ${std} "${source}")
   list(APPEND cmd -fsyntax-only)
+  set(how "")
+  if(DEFINED PCH AND std EQUAL 17 AND body MATCHES "#include <bsonrpc/bsonrpc.hpp>")
+    if(NOT EXISTS "${PCH}.gch")
+      message(FATAL_ERROR "${PCH}.gch is missing: the README's precompile test did not run")
+    endif()
+    list(APPEND cmd -include "${PCH}" -Winvalid-pch)
+    set(how ", <bsonrpc/bsonrpc.hpp> precompiled")
+  endif()
   execute_process(COMMAND ${cmd} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(status EQUAL 0)
-    message(STATUS "${readme_name}:${fence_line}: compiles as C++${std}")
+    message(STATUS "${readme_name}:${fence_line}: compiles as C++${std}${how}")
   else()
     bsonrpc_command_line(line ${cmd})
     message("${readme_name}:${fence_line}: the program in this block does not build:\n${line}\n\n${out}")
