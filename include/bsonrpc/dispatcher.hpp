@@ -6,6 +6,7 @@
 
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/detached_context.hpp>
 #include <bsonrpc/detail/handler_entry.hpp>
 #include <bsonrpc/detail/hook_chain.hpp>
 #include <bsonrpc/detail/coroutine.hpp>
@@ -33,34 +34,6 @@
 #include <vector>
 
 namespace bsonrpc {
-
-namespace detail {
-// The Context of a dispatcher used without a connection: there is no peer to call.
-class detached_context final : public Context {
- public:
-  value call_value(std::string_view, std::optional<value>, timeout_type) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  void notify_value(std::string_view, std::optional<value>) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  std::int64_t start_call_value(std::string_view, std::optional<value>,
-                                std::function<void(detail::call_outcome<value>)>) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  void cancel_call(std::int64_t) override {}
-  asio::any_io_executor get_executor() override { return io_.get_executor(); }
-  void abort() override {}
-  void close_after_response() override {}
-  const std::any& client_info() const override { return info_; }
-  std::uint64_t connection_id() const override { return 0; }
-  connection_stats stats() const override { return {}; }
-
- private:
-  std::any info_;
-  asio::io_context io_;
-};
-}  // namespace detail
 
 /// A connection's method table and the JSON-RPC rules around it, without any I/O: turns one
 /// incoming message (or batch) into the handlers it runs and the reply to send. Every Rpc has
