@@ -13,6 +13,7 @@
 #include <bsonrpc/detail/invoke.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/detail/method_tables.hpp>
+#include <bsonrpc/detail/openrpc.hpp>
 #include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/execution.hpp>
@@ -53,7 +54,13 @@ class dispatcher {
                       const peer_identity* remote = nullptr)
       : options_(std::move(options)),
         log_(std::move(log)),
-        hooks_(options_.hooks, remote ? *remote : detail::unknown_peer()) {}
+        hooks_(options_.hooks, remote ? *remote : detail::unknown_peer()) {
+    if (options_.discover) {  // bsonrpc/discover.hpp
+      catalog_ = std::make_shared<detail::method_catalog>(*options_.discover);
+      add_entry(detail::method_kind::request, std::string(discover_method),
+                detail::discover_entry<value_type>(catalog_));
+    }
+  }
 
   /// Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
   template <class Service>
@@ -64,6 +71,7 @@ class dispatcher {
     // than copying them (see add_method).
     static const auto specs = bsonrpc_service_methods(detail::service_tag<Service>{});
     std::apply([&](const auto&... spec) { (add_method(service, spec), ...); }, specs);
+    if (catalog_) catalog_->add(detail::service_describer<value_type>(specs));
   }
 
   /// As above, sharing ownership of the service.
@@ -431,9 +439,12 @@ class dispatcher {
   template <class F, std::size_t N>
   void add_function(detail::method_kind kind, std::string name, F fn,
                     std::array<std::string, N> names, execution where) {
+    detail::method_catalog::describer describe;
+    if (catalog_) describe = detail::function_describer<value_type, F>(kind, name, names);
     auto e =
         detail::function_entry<value_type>(kind, name, std::move(fn), std::move(names), where);
     add_entry(kind, std::move(name), std::move(e));
+    if (catalog_) catalog_->add(std::move(describe));
   }
 
   void add_entry(detail::method_kind kind, std::string name, entry e) {
@@ -473,6 +484,7 @@ class dispatcher {
   detail::method_tables<entry> methods_;
   response_handler on_response_;
   std::vector<std::shared_ptr<void>> owned_;
+  std::shared_ptr<detail::method_catalog> catalog_;  // with Options::discover only
 };
 
 }  // namespace bsonrpc
