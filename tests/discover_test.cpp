@@ -20,9 +20,10 @@
 #include <utility>
 #include <vector>
 
-using nlohmann::json;
-
+// Everything in a namespace of its own: the unit tests are compiled in unity batches.
 namespace schema_test {
+
+using nlohmann::json;
 
 struct point {
   int x = 0;
@@ -69,10 +70,6 @@ BSONRPC_SERVICE(Geometry,
   BSONRPC_REQUEST(first_or, maybe, fallback),
   BSONRPC_RPC_REQUEST(grow, depth),
   BSONRPC_NOTIFICATION(touch))
-
-}  // namespace schema_test
-
-using namespace schema_test;
 
 namespace {
 
@@ -384,3 +381,5 @@ TEST_CASE("discover: the BSON codec carries the same document, $-keys and uint64
     }
   CHECK(without_bytes == expected);
 }
+
+}  // namespace schema_test
