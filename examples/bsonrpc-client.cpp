@@ -182,7 +182,8 @@ client_config parse_command_line(int argc, char** argv) {
     }
   }
   if (!has_connect) throw usage_error("--connect ADDR is required");
-  if (actions > 1) throw usage_error("give at most one of --call, --notify, --batch and --discover");
+  if (actions > 1)
+    throw usage_error("give at most one of --call, --notify, --batch and --discover");
   if (config.repeat > 1 && config.action != client_action::call)
     throw usage_error("--repeat goes with --call");
   if (config.tls_paths.cert.empty() != config.tls_paths.key.empty())
@@ -310,8 +311,8 @@ int act(const client_config& config, RpcType& rpc) {
   }
   try {
     if (config.action == client_action::discover) {
-      // As nlohmann::json, not bsonrpc::value: the schemas' "$ref" and "$binary" keys are
-      // keys, not Extended JSON (the BSON codec's document converts as relaxed Extended JSON).
+      // As nlohmann::json, not through bsonrpc::value (which reads JSON as Extended JSON): the
+      // schemas' "$ref" and "$binary" keys stay keys. (BSON: the document, relaxed.)
       const auto document = rpc.template call_for<nlohmann::json>(config.timeout, "rpc.discover");
       std::cout << document.dump() << std::endl;
       return 0;

@@ -169,7 +169,9 @@ TEST_CASE("json schema: a struct is an object whose optional members are not req
         json{{"type", "object"},
              {"properties",
               {{"x", schema_of_integer(-2147483648LL, 2147483647)},
-               {"y", {{"anyOf", {schema_of_integer(-2147483648LL, 2147483647), {{"type", "null"}}}}}}}},
+               {"y",
+                {{"anyOf",
+                  {schema_of_integer(-2147483648LL, 2147483647), {{"type", "null"}}}}}}}},
              {"required", {"x"}}});
 }
 
@@ -298,7 +300,8 @@ TEST_CASE("discover: notifications are listed with no possible result and x-noti
   const json doc = discover(d).at("result");
   const json& log = *method_named(doc, "log");
   CHECK(log.at("x-notification") == true);
-  CHECK(log.at("params") == json{{{"name", "line"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+  CHECK(log.at("params") ==
+        json{{{"name", "line"}, {"required", true}, {"schema", {{"type", "string"}}}}});
   CHECK(log.at("result").at("schema") == json{{"not", json::object()}});
   CHECK_FALSE(method_named(doc, "add")->contains("x-notification"));
 }
@@ -364,7 +367,9 @@ TEST_CASE("discover: the BSON codec carries the same document, $-keys and uint64
   std::string out;
   REQUIRE(bson_side.handle(bytes, out));
   const bsonrpc::value reply = bsonrpc::BsonCodec::decode(out, {});
-  const json doc = bsonrpc::from_value<json>(*bsonrpc::value_traits<bsonrpc::value>::find(reply, "result"));
+  const bsonrpc::value* result = bsonrpc::value_traits<bsonrpc::value>::find(reply, "result");
+  REQUIRE(result);
+  const json doc = bsonrpc::from_value<json>(*result);
 
   json expected = discover(json_side).at("result");
   json bytes_method = *method_named(doc, "bytes");

@@ -45,7 +45,8 @@ class codec_sniffer : public std::enable_shared_from_this<codec_sniffer<Socket>>
   using done_type = std::function<void(Socket, sniffed_codec)>;
 
   static void start(Socket socket, std::chrono::milliseconds limit, done_type done) {
-    auto self = std::shared_ptr<codec_sniffer>(new codec_sniffer(std::move(socket), std::move(done)));
+    auto self =
+        std::shared_ptr<codec_sniffer>(new codec_sniffer(std::move(socket), std::move(done)));
     self->deadline_.expires_after(limit);
     self->deadline_.async_wait([self](const std::error_code& ec) {
       if (!ec) self->finish(sniffed_codec::json);
@@ -61,7 +62,8 @@ class codec_sniffer : public std::enable_shared_from_this<codec_sniffer<Socket>>
         done_(std::move(done)) {}
 
   void wait() {
-    socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](const std::error_code& ec) {
+    auto self = this->shared_from_this();
+    socket_.async_wait(Socket::wait_read, [self](const std::error_code& ec) {
       if (self->finished_) return;
       if (ec) return self->drop();
       self->peek();

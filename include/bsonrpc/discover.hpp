@@ -32,6 +32,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace bsonrpc {
 
@@ -42,7 +43,16 @@ inline constexpr std::string_view discover_method = "rpc.discover";
 inline constexpr std::string_view openrpc_version = "1.2.6";
 
 /// The OpenRPC document's `info`: who describes themselves. Both defaults are placeholders.
+/// Constructors rather than an aggregate, so that `discover_info{"name", "1.0.0"}` leaves the
+/// description out without a -Wmissing-field-initializers warning.
 struct discover_info {
+  /// The placeholders: "bsonrpc service", "0.0.0", no description.
+  discover_info() = default;
+  /// `title`, `version` and `description` as given.
+  explicit discover_info(std::string title, std::string version = "0.0.0",
+                         std::string description = {})
+      : title(std::move(title)), version(std::move(version)), description(std::move(description)) {}
+
   std::string title = "bsonrpc service";  ///< info.title: the API's name
   std::string version = "0.0.0";          ///< info.version: the API's (not bsonrpc's) version
   std::string description;                ///< info.description; omitted when empty

@@ -32,7 +32,8 @@ const auto no_frame_check = [](std::string_view, const bsonrpc::frame&) {};
 
 template <class Inner>
 void check_reads_as(const reading& got, std::string_view stream, std::size_t max_bytes) {
-  const reading alone = bsonrpc_fuzz::read_stream<Inner>(stream, max_bytes, nullptr, no_frame_check);
+  const reading alone =
+      bsonrpc_fuzz::read_stream<Inner>(stream, max_bytes, nullptr, no_frame_check);
   check(got.messages == alone.messages);
   check(got.end == alone.end);
   check(got.unconsumed == alone.unconsumed);

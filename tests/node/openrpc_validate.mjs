@@ -76,8 +76,8 @@ async function startServer(codec) {
 
 function discover(address, codec) {
   return new Promise((resolve) => {
-    execFile(client, ['--connect', address, '--codec', codec, '--discover'],
-             { timeout: 20000 }, (error, stdout) => resolve({ code: error ? error.code ?? 1 : 0, stdout }));
+    execFile(client, ['--connect', address, '--codec', codec, '--discover'], { timeout: 20000 },
+             (error, stdout) => resolve({ code: error ? error.code ?? 1 : 0, stdout }));
   });
 }
 

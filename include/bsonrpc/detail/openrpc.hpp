@@ -2,9 +2,9 @@
 //
 // A dispatcher with Options::discover keeps a method_catalog beside its method table: for each
 // registration (a service, a function), a function that describes its methods from the C++
-// signatures they were registered with (the only place the types are still known). The document is built from the catalog on
-// each rpc.discover, so methods registered later are in it. Without Options::discover there is
-// no catalog and a registration costs nothing more.
+// signatures they were registered with (the only place the types are still known). The
+// document is built from the catalog on each rpc.discover, so methods registered later are in
+// it. Without Options::discover there is no catalog and a registration costs nothing more.
 #pragma once
 
 #include <bsonrpc/codec/codec.hpp>
