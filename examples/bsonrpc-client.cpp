@@ -1,13 +1,14 @@
 // bsonrpc-client: the client side of CONFORMANCE.md. It connects over TCP, TCP+TLS or a Unix
-// socket and makes one call, sends one notification, sends a batch from a file, or (with no
-// action flag) runs the original README's "more features" scenario.
+// socket and makes one call, sends one notification, sends a batch from a file, prints the
+// server's OpenRPC document (rpc.discover), or (with no action flag) runs the original README's
+// "more features" scenario.
 //
 //   bsonrpc-client --connect ADDR [--codec json|bson]
 //                  [--framing rfc7464|netstring|frameless|content-length|ndjson]
 //                  [--executor threads|asio] [--tls-ca PEM | --tls-insecure]
 //                  [--tls-cert PEM --tls-key PEM] [--timeout-ms N] [--verbose]
 //                  [--call METHOD [JSON-PARAMS] [--repeat N]] [--notify METHOD [JSON-PARAMS]]
-//                  [--batch FILE]
+//                  [--batch FILE] [--discover]
 //
 // JSON-PARAMS is a JSON array or object, read as MongoDB Extended JSON (so {"$numberLong":
 // "5"} sends an int64 over BSON). Results print as relaxed Extended JSON.
@@ -17,6 +18,9 @@
 // (with --codec bson, as one message after another, since BSON-RPC has no batches) and prints
 // one element per request, in order: {"result": ...} or {"error": {"code", "message",
 // "data"?}}.
+//
+// --discover calls rpc.discover and prints the OpenRPC document it answers as one line of JSON
+// (the document itself, not Extended JSON: with --codec bson too).
 //
 // Exit codes: 0 on success; 1 for an error response (the error object goes to stderr), an
 // unreachable peer, a TLS failure or a timeout; 2 for bad command-line input.
@@ -54,7 +58,7 @@ constexpr const char* usage =
     "                      [--tls-ca PEM | --tls-insecure] [--tls-cert PEM --tls-key PEM]\n"
     "                      [--timeout-ms N] [--verbose]\n"
     "                      [--call METHOD [JSON-PARAMS] [--repeat N]]\n"
-    "                      [--notify METHOD [JSON-PARAMS]] [--batch FILE]\n";
+    "                      [--notify METHOD [JSON-PARAMS]] [--batch FILE] [--discover]\n";
 
 // A failure to report on one line with exit code 1.
 class failure : public std::runtime_error {
@@ -62,7 +66,7 @@ class failure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class client_action { scenario, call, notify, batch };
+enum class client_action { scenario, call, notify, batch, discover };
 
 struct batch_entry {
   std::string method;
@@ -170,12 +174,16 @@ client_config parse_command_line(int argc, char** argv) {
       config.action = client_action::batch;
       config.batch = read_batch_file(args.value_for(flag));
       ++actions;
+    } else if (flag == "--discover") {
+      config.action = client_action::discover;
+      ++actions;
     } else {
       throw usage_error("unknown argument '" + flag + "'");
     }
   }
   if (!has_connect) throw usage_error("--connect ADDR is required");
-  if (actions > 1) throw usage_error("give at most one of --call, --notify and --batch");
+  if (actions > 1)
+    throw usage_error("give at most one of --call, --notify, --batch and --discover");
   if (config.repeat > 1 && config.action != client_action::call)
     throw usage_error("--repeat goes with --call");
   if (config.tls_paths.cert.empty() != config.tls_paths.key.empty())
@@ -298,9 +306,17 @@ int act(const client_config& config, RpcType& rpc) {
     case client_action::scenario: return run_scenario(rpc);
     case client_action::notify: rpc.notify_value(config.method, config.params); return 0;
     case client_action::batch: return send_batch(rpc, config.batch);
+    case client_action::discover:
     case client_action::call: break;
   }
   try {
+    if (config.action == client_action::discover) {
+      // As nlohmann::json, not through bsonrpc::value (which reads JSON as Extended JSON): the
+      // schemas' "$ref" and "$binary" keys stay keys. (BSON: the document, relaxed.)
+      const auto document = rpc.template call_for<nlohmann::json>(config.timeout, "rpc.discover");
+      std::cout << document.dump() << std::endl;
+      return 0;
+    }
     bsonrpc::value result;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < config.repeat; ++i)

@@ -47,8 +47,9 @@ constexpr const char* usage =
     "                      [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n"
     "                      [--max-message-bytes N] [--partial-message-timeout-ms N] [--verbose]\n"
     "--framing auto: each connection's framing is detected from its first bytes (RFC 7464,\n"
-    "  netstring, Content-Length, NDJSON/frameless) and replies use it; JSON codec only: a\n"
-    "  BSON client, or bytes of no framing, get one log line and the connection closes.\n";
+    "  netstring, Content-Length, NDJSON/frameless, or a BSON document, which also selects the\n"
+    "  BSON codec) and replies use it; bytes of no framing get one log line and the connection\n"
+    "  closes. Over TLS, JSON framings only: a BSON client is refused with a log line.\n";
 
 server_config parse_command_line(int argc, char** argv) {
   server_config config;

@@ -111,6 +111,8 @@ foreach(executor IN ITEMS threads asio)
 
   add_example_test(NAME "conformance: bsonrpc-server --framing auto answers clients of every JSON framing in their framing and closes a BSON or garbage client with a log line (${on})"
     COMMAND ${example_scripts}/auto_framing.py ${server} ${with})
+  add_example_test(NAME "conformance: bsonrpc-client --discover prints the OpenRPC document bsonrpc-server answers to rpc.discover, alone on stdout, over both codecs (${on})"
+    COMMAND ${example_scripts}/discover.py ${server} ${client} ${with})
   add_example_test(NAME "conformance: bsonrpc-server exits 0 on SIGTERM and SIGINT after answering in-flight requests (${on})"
     COMMAND ${example_scripts}/lifecycle.py signals ${server} ${with})
   add_example_test(NAME "conformance: on SIGTERM and SIGINT bsonrpc-server answers the requests it read, refuses later ones with -32000, then exits 0 (${on})"

@@ -88,9 +88,8 @@ std::string framing_error_of(std::string_view stream, std::size_t step) {
   return "no error";
 }
 
-}  // namespace auto_test
-
-using namespace auto_test;
+// The cases too stay in auto_test: the unit tests compile in unity batches, where a
+// using-directive here made framing_test.cpp's own `reader` ambiguous.
 
 TEST_CASE("auto framing: each framing's first bytes are detected, whole or one byte at a time",
           "[framing][auto]") {
@@ -205,3 +204,5 @@ TEST_CASE("auto framing: an oversize message is refused as its detected framing 
   AutoFraming framing;
   CHECK_THROWS_AS(framing.extract("99999999:", 1000), bsonrpc::message_too_large);
 }
+
+}  // namespace auto_test

@@ -3,6 +3,7 @@
 // handlers run on a thread pool instead, since sleep_ms, long_process and call_back block.
 #pragma once
 
+#include "codec_sniff.hpp"
 #include "server_common.hpp"
 #include "services.hpp"
 
@@ -13,6 +14,7 @@
 #include <asio/ssl.hpp>
 
 #include <any>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -38,6 +40,7 @@ class event_loop_server {
   event_loop_server(const server_config& config, const endpoint& where,
                     std::optional<asio::ssl::context> tls)
       : tls_(std::move(tls)),
+        sniff_codec_(config.framing == framing::auto_detect),
         acceptor_(io_, where),
         signals_(io_, SIGINT, SIGTERM),
         options_(server_options(config)) {
@@ -62,11 +65,15 @@ class event_loop_server {
     }
     {
       std::lock_guard lock(connections_mutex_);
-      connections_.async_shutdown_all(10s, [state = state_] {
+      // Both sets (the BSON one holds --framing auto's BSON connections): drained when both are.
+      auto drained = [state = state_, sets = std::make_shared<std::atomic<int>>(2)] {
+        if (--*sets > 0) return;
         std::lock_guard lock(state->mutex);
         state->drained = true;
         state->changed.notify_all();
-      });
+      };
+      connections_.async_shutdown_all(10s, drained);
+      bson_connections_.async_shutdown_all(10s, drained);
     }
     {
       std::unique_lock lock(state_->mutex);
@@ -75,6 +82,7 @@ class event_loop_server {
     // A connection ends (its services go, `open` drops) once it has shut down; the loop
     // returns when every one has, unless a TLS handshake is still pending (for up to 10 s).
     connections_.clear();
+    bson_connections_.clear();
     {
       std::unique_lock lock(state_->mutex);
       state_->changed.wait_for(lock, 3s, [&] { return state_->open == 0 || state_->loop_done; });
@@ -102,7 +110,14 @@ class event_loop_server {
   }
 
   void accept() {
-    if (!tls_) {
+    if (!tls_ && sniff_codec_) {
+      bsonrpc::accept_loop(acceptor_, [this](socket s) {
+        codec_sniffer<socket>::start(std::move(s), 10s, [this](socket s, sniffed_codec codec) {
+          if (codec == sniffed_codec::bson) add(std::move(s), bson_connections_);
+          else add(std::move(s), connections_);
+        });
+      });
+    } else if (!tls_) {
       bsonrpc::accept_loop(acceptor_, [this](socket s) { add(std::move(s)); });
     } else if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
       bsonrpc::accept_tls_loop(
@@ -132,6 +147,11 @@ class event_loop_server {
   // it goes, the connection has ended.
   template <class Stream>
   void add(Stream stream) {
+    add(std::move(stream), connections_);
+  }
+
+  template <class Stream, class Set>
+  void add(Stream stream, Set& connections) {
     std::string peer = peer_name(stream.lowest_layer());
     std::lock_guard lock(connections_mutex_);
     if (stopping_) return;  // closed as `stream` goes
@@ -146,8 +166,8 @@ class event_loop_server {
                                                --state->open;
                                                state->changed.notify_all();
                                              });
-    connections_.add(std::move(stream), std::move(per_connection), options_,
-                     std::any(std::move(peer)));
+    connections.add(std::move(stream), std::move(per_connection), options_,
+                    std::any(std::move(peer)));
   }
 
   void stop_accepting() {
@@ -163,6 +183,7 @@ class event_loop_server {
   }
 
   std::optional<asio::ssl::context> tls_;  // outlives the handshakes and connections using it
+  bool sniff_codec_;  // --framing auto without TLS: BSON or JSON, per connection (codec_sniff.hpp)
   in_flight_counter in_flight_;
   asio::io_context io_;  // after the Rpcs: a connection's state may outlive its Rpc
   typename Protocol::acceptor acceptor_;
@@ -182,6 +203,7 @@ class event_loop_server {
   };
   std::shared_ptr<lifecycle> state_ = std::make_shared<lifecycle>();
   bsonrpc::connection_set<RpcType> connections_;  // closed connections go as new ones come
+  bsonrpc::connection_set<bsonrpc::BsonRpc<bsonrpc::EventLoop>> bson_connections_;  // as sniffed
 };
 
 }  // namespace conformance

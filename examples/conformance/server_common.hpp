@@ -44,6 +44,10 @@ inline bsonrpc::Options server_options(const server_config& config) {
   options.default_timeout = 30s;         // for the server's own calls to the client
   options.log = bsonrpc::stderr_log_sink(config.verbose ? bsonrpc::log_level::debug
                                                         : bsonrpc::log_level::warning);
+  // rpc.discover answers an OpenRPC document of the services (bsonrpc/discover.hpp).
+  options.discover = bsonrpc::discover_info{
+      "bsonrpc-server", BSONRPC_VERSION_STRING,
+      "The services of bsonrpc's conformance server (CONFORMANCE.md)."};
   return options;
 }
 

@@ -3,6 +3,7 @@
 // own handler pool. The accept loop, signals and timers run on the main thread.
 #pragma once
 
+#include "codec_sniff.hpp"
 #include "server_common.hpp"
 #include "services.hpp"
 #include "tls.hpp"
@@ -143,6 +144,7 @@ class threads_server {
       const std::string peer = peer_name(next->peer);
       try {
         if (tls_) start_handshake(std::move(*next), peer);
+        else if (config_.framing == framing::auto_detect) start_sniffing(std::move(*next), peer);
         else add_session(std::move(next->io), std::move(next->peer), peer);
       } catch (const std::system_error& e) {  // out of threads or descriptors: drop this one
         note("cannot serve " + peer + ": " + e.code().message());
@@ -184,12 +186,43 @@ class threads_server {
     handshakes_.push_back({std::move(thread), std::move(state)});
   }
 
+  // --framing auto: the first bytes pick the codec (codec_sniff.hpp), on a short-lived thread
+  // with a deadline as the TLS handshake has, on the connection's own io_context.
+  void start_sniffing(accepted a, std::string peer) {
+    auto state = std::make_shared<handshake_state>();
+    state->io = a.io.get();
+    std::thread thread([this, a = std::move(a), peer = std::move(peer), state]() mutable {
+      std::optional<socket> sniffed;
+      auto codec = sniffed_codec::json;
+      codec_sniffer<socket>::start(std::move(a.peer), 10s, [&](socket s, sniffed_codec c) {
+        sniffed.emplace(std::move(s));
+        codec = c;
+      });
+      a.io->run();
+      {
+        std::lock_guard lock(state->mutex);
+        state->finished = true;
+      }
+      if (!sniffed) return;  // the peer left first, or the server is stopping
+      a.io->restart();
+      add_session(std::move(a.io), std::move(*sniffed), peer,
+                  codec == sniffed_codec::bson ? codec::bson : config_.codec);
+    });
+    handshakes_.push_back({std::move(thread), std::move(state)});
+  }
+
   template <class Stream>
   void add_session(std::unique_ptr<asio::io_context> io, Stream stream, std::string peer) {
+    add_session(std::move(io), std::move(stream), std::move(peer), config_.codec);
+  }
+
+  template <class Stream>
+  void add_session(std::unique_ptr<asio::io_context> io, Stream stream, std::string peer,
+                   conformance::codec codec) {
     std::lock_guard lock(sessions_mutex_);
     if (stopping_) return;
     sessions_.push_back(with_rpc_type<bsonrpc::Threads>(
-        config_.codec, config_.framing, [&](auto tag) -> std::unique_ptr<session> {
+        codec, config_.framing, [&](auto tag) -> std::unique_ptr<session> {
           using rpc_type = typename decltype(tag)::type;
           return std::make_unique<session_of<rpc_type>>(std::move(io), std::move(stream),
                                                         in_flight_, options_, std::move(peer));

@@ -15,6 +15,12 @@
 namespace bsonrpc {
 
 namespace detail {
+// Names a BSONRPC_DEFINE_TYPE type to the functions the macro defines (found by ADL).
+template <class T>
+struct type_tag {
+  using type = T;
+};
+
 // One member of a BSONRPC_DEFINE_TYPE type, read through bsonrpc's checked converters. A missing
 // member is an error unless it is a std::optional.
 template <class Member>
@@ -43,13 +49,15 @@ void read_json_member(const nlohmann::json& object, const char* name, Member& ou
   j[#member] = ::bsonrpc::to_value<::nlohmann::json>(t.member);
 #define BSONRPC_DETAIL_TYPE_FROM_JSON(Type, member) \
   ::bsonrpc::detail::read_json_member(j, #member, t.member);
+#define BSONRPC_DETAIL_TYPE_MEMBER(Type, member) visit(#member, &Type::member);
 
 /// BSONRPC_DEFINE_TYPE(Type, member...): to_json/from_json for a struct, member by member, through
 /// bsonrpc's own converters, for both codecs. Unlike NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE (whose
 /// get_to casts 1e300 into an int, which is undefined behaviour), a number out of a member's
 /// range, a wrong type or a missing member throws conversion_error naming the member: -32602
 /// when the struct is a parameter. std::optional members may be missing; unknown members are
-/// ignored. Write it at namespace scope, in the struct's namespace.
+/// ignored. Write it at namespace scope, in the struct's namespace. It also names the struct and
+/// its members to bsonrpc/json_schema.hpp, for the JSON Schema that rpc.discover publishes.
 #define BSONRPC_DEFINE_TYPE(Type, ...)                                                  \
   [[maybe_unused]] inline void to_json(::nlohmann::json& j, const Type& t) {           \
     j = ::nlohmann::json::object();                                                   \
@@ -58,4 +66,11 @@ void read_json_member(const nlohmann::json& object, const char* name, Member& ou
   [[maybe_unused]] inline void from_json(const ::nlohmann::json& j, Type& t) {         \
     if (!j.is_object()) throw ::bsonrpc::conversion_error("expected an object");      \
     BSONRPC_DETAIL_FOR_EACH(BSONRPC_DETAIL_TYPE_FROM_JSON, Type, __VA_ARGS__)           \
+  }                                                                                   \
+  [[maybe_unused]] constexpr const char* bsonrpc_type_name(::bsonrpc::detail::type_tag<Type>) { \
+    return #Type;                                                                     \
+  }                                                                                   \
+  template <class Visit>                                                              \
+  void bsonrpc_type_members(::bsonrpc::detail::type_tag<Type>, Visit&& visit) {      \
+    BSONRPC_DETAIL_FOR_EACH(BSONRPC_DETAIL_TYPE_MEMBER, Type, __VA_ARGS__)              \
   }

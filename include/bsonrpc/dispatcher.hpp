@@ -6,12 +6,14 @@
 
 #include <bsonrpc/codec/codec.hpp>
 #include <bsonrpc/context.hpp>
+#include <bsonrpc/detail/detached_context.hpp>
 #include <bsonrpc/detail/handler_entry.hpp>
 #include <bsonrpc/detail/hook_chain.hpp>
 #include <bsonrpc/detail/coroutine.hpp>
 #include <bsonrpc/detail/invoke.hpp>
 #include <bsonrpc/detail/message.hpp>
 #include <bsonrpc/detail/method_tables.hpp>
+#include <bsonrpc/detail/openrpc.hpp>
 #include <bsonrpc/detail/route.hpp>
 #include <bsonrpc/errors.hpp>
 #include <bsonrpc/execution.hpp>
@@ -34,34 +36,6 @@
 
 namespace bsonrpc {
 
-namespace detail {
-// The Context of a dispatcher used without a connection: there is no peer to call.
-class detached_context final : public Context {
- public:
-  value call_value(std::string_view, std::optional<value>, timeout_type) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  void notify_value(std::string_view, std::optional<value>) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  std::int64_t start_call_value(std::string_view, std::optional<value>,
-                                std::function<void(detail::call_outcome<value>)>) override {
-    throw connection_closed("no peer: the dispatcher is used without a connection");
-  }
-  void cancel_call(std::int64_t) override {}
-  asio::any_io_executor get_executor() override { return io_.get_executor(); }
-  void abort() override {}
-  void close_after_response() override {}
-  const std::any& client_info() const override { return info_; }
-  std::uint64_t connection_id() const override { return 0; }
-  connection_stats stats() const override { return {}; }
-
- private:
-  std::any info_;
-  asio::io_context io_;
-};
-}  // namespace detail
-
 /// A connection's method table and the JSON-RPC rules around it, without any I/O: turns one
 /// incoming message (or batch) into the handlers it runs and the reply to send. Every Rpc has
 /// one; used alone it answers messages given as bytes (`handle`).
@@ -80,7 +54,13 @@ class dispatcher {
                       const peer_identity* remote = nullptr)
       : options_(std::move(options)),
         log_(std::move(log)),
-        hooks_(options_.hooks, remote ? *remote : detail::unknown_peer()) {}
+        hooks_(options_.hooks, remote ? *remote : detail::unknown_peer()) {
+    if (options_.discover) {  // bsonrpc/discover.hpp
+      catalog_ = std::make_shared<detail::method_catalog>(*options_.discover);
+      add_entry(detail::method_kind::request, std::string(discover_method),
+                detail::discover_entry<value_type>(catalog_));
+    }
+  }
 
   /// Exposes the methods BSONRPC_SERVICE registered for Service; `service` must outlive this.
   template <class Service>
@@ -91,6 +71,7 @@ class dispatcher {
     // than copying them (see add_method).
     static const auto specs = bsonrpc_service_methods(detail::service_tag<Service>{});
     std::apply([&](const auto&... spec) { (add_method(service, spec), ...); }, specs);
+    if (catalog_) catalog_->add(detail::service_describer<value_type>(specs));
   }
 
   /// As above, sharing ownership of the service.
@@ -458,9 +439,12 @@ class dispatcher {
   template <class F, std::size_t N>
   void add_function(detail::method_kind kind, std::string name, F fn,
                     std::array<std::string, N> names, execution where) {
+    detail::method_catalog::describer describe;
+    if (catalog_) describe = detail::function_describer<value_type, F>(kind, name, names);
     auto e =
         detail::function_entry<value_type>(kind, name, std::move(fn), std::move(names), where);
     add_entry(kind, std::move(name), std::move(e));
+    if (catalog_) catalog_->add(std::move(describe));
   }
 
   void add_entry(detail::method_kind kind, std::string name, entry e) {
@@ -500,6 +484,7 @@ class dispatcher {
   detail::method_tables<entry> methods_;
   response_handler on_response_;
   std::vector<std::shared_ptr<void>> owned_;
+  std::shared_ptr<detail::method_catalog> catalog_;  // with Options::discover only
 };
 
 }  // namespace bsonrpc

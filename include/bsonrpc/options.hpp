@@ -1,6 +1,7 @@
 // bsonrpc/options.hpp: Options, one plain aggregate with every knob and its default.
 #pragma once
 
+#include <bsonrpc/discover.hpp>
 #include <bsonrpc/hooks.hpp>
 #include <bsonrpc/log.hpp>
 #include <bsonrpc/protocol.hpp>
@@ -80,6 +81,10 @@ struct Options {
   /// are the connection's own, never a handler's; progress reports go to a handler only when
   /// their token is none of ours. A hook that filters methods (allow_methods) must let them in.
   bsonrpc::protocol::profile protocol = bsonrpc::protocol::none();
+  /// Answers the request rpc.discover with an OpenRPC document of the methods registered on
+  /// the connection, `info` being this (bsonrpc/discover.hpp). nullopt (the default): no
+  /// rpc.discover, which is Method not found as any other unregistered name.
+  std::optional<discover_info> discover = std::nullopt;
 };
 
 }  // namespace bsonrpc

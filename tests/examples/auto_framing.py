@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """bsonrpc-server --framing auto: one server answers clients of every JSON framing, each in its
-own framing (a call back included), one of them sending a byte at a time; a BSON client and a
-client of no framing get a log line on stderr and a closed connection, and the server goes on.
+own framing (a call back included), one of them sending a byte at a time, and BSON clients
+with the BSON codec (one of them a byte at a time too); a client of no framing gets a log line
+on stderr and a closed connection, and the server goes on.
 
 usage: auto_framing.py SERVER_BINARY [--executor threads|asio]
 Exits 77 (skipped) when the `bson` module is missing.
@@ -56,12 +57,19 @@ def main():
             time.sleep(0.001)
         equal("[netstring, 1-byte writes] the request is answered", slow.recv().get("result"), 42)
 
+        # A BSON document selects the BSON codec (CONFORMANCE.md), alongside the JSON clients.
         bson_client = Conn(server.address, Wire("bson", "bson"))
-        bson_client.send_raw(bson_encode({"bsonrpc": "2.0", "method": "add", "params": [1, 2],
-                                          "id": 1}))
-        check("a BSON client's connection is closed", bson_client.closed_within(5.0))
-        check("the server logs that the peer sends BSON",
-              wait_for_stderr(server, "auto: the peer sends BSON"), server.stderr())
+        equal("[bson] add answers over BSON", bson_client.result("add", [1, 2]), 3)
+        equal("[bson] swapper answers again", bson_client.result("swapper", ["abc"]), "cba")
+        slow_bson = Conn(server.address, Wire("bson", "bson"))
+        slow_bson.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        data = bson_encode({"bsonrpc": "2.0", "method": "add", "params": [40, 2], "id": 9})
+        for i in range(len(data)):
+            slow_bson.send_raw(data[i:i + 1])
+            time.sleep(0.001)
+        equal("[bson, 1-byte writes] the request is answered", slow_bson.recv().get("result"), 42)
+        check("no log line refuses BSON", "the peer sends BSON" not in server.stderr(),
+              server.stderr())
 
         garbage = Conn(server.address, Wire("json", "rfc7464"))
         garbage.send_raw(b"GET / HTTP/1.1\r\n\r\n")
@@ -72,6 +80,9 @@ def main():
         for framing, conn in conns.items():
             equal(f"[{framing}] other connections go on", conn.result("add", [1, 1]), 2)
             conn.close()
+        equal("[bson] the BSON connection goes on", bson_client.result("add", [2, 2]), 4)
+        bson_client.close()
+        slow_bson.close()
         code = server.terminate()
         equal("the server exits 0 on SIGTERM", code, 0)
 

@@ -148,6 +148,19 @@ def main():
     write("fuzz_framing_bson", "too_long", framing_seed(0, 3, 3, docs[0]))
     write("fuzz_framing_bson", "bad_length", framing_seed(3, 1, 4, struct.pack("<i", 4) + b"\0" + struct.pack("<i", -1)))
 
+    # AutoFraming: each framing it detects, the BSON it refuses, and bytes that match none.
+    write("fuzz_framing_auto", "rfc7464", framing_seed(3, 5, 1, b"".join(rs + m + b"\n" for m in messages)))
+    write("fuzz_framing_auto", "netstring", framing_seed(3, 2, 2, b"".join(netstring(m) for m in messages)))
+    write("fuzz_framing_auto", "content_length", framing_seed(3, 7, 3, b"".join(
+        b"Content-Length: %d\r\n\r\n" % len(m) + m for m in messages)))
+    write("fuzz_framing_auto", "content_type_first", framing_seed(3, 3, 4,
+        b"content-type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
+    write("fuzz_framing_auto", "json_texts", framing_seed(3, 11, 5, b"\n".join(messages) + b"\n"))
+    write("fuzz_framing_auto", "empty_object", framing_seed(3, 1, 6, b"{}"))
+    write("fuzz_framing_auto", "bson", framing_seed(3, 13, 7, b"".join(docs)))
+    write("fuzz_framing_auto", "unknown", framing_seed(3, 2, 8, b"GET / HTTP/1.1\r\n\r\n"))
+    write("fuzz_framing_auto", "digits_only", framing_seed(3, 1, 9, b"123456"))
+
     write("fuzz_codec_json", "request", compact(REQUESTS[0]))
     write("fuzz_codec_json", "batch", compact(REQUESTS[:3]))
     write("fuzz_codec_json", "numbers", "[0,-0,1.5,-2e-300,1e400,9223372036854775807,18446744073709551615,18446744073709551616]")

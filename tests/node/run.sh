@@ -1,6 +1,6 @@
 #!/bin/sh
-# Runs one of the Node.js client scripts here against an example server:
-#   tests/node/run.sh SCRIPT.mjs SERVER-BINARY
+# Runs one of the Node.js client scripts here against example programs:
+#   tests/node/run.sh SCRIPT.mjs PROGRAM...
 # The clients are the npm packages pinned in package-lock.json, installed by
 # `npm ci --prefix tests/node` (.ci/run does it). Without node or node_modules the test is
 # skipped (exit 77), unless BSONRPC_NODE_TESTS_REQUIRED=1 (CI), where it fails instead.
@@ -13,4 +13,6 @@ if [ -n "$missing" ]; then
   [ "${BSONRPC_NODE_TESTS_REQUIRED:-0}" = 1 ] && exit 1
   exit 77
 fi
-exec node "$here/$1" "$2"
+script=$1
+shift
+exec node "$here/$script" "$@"
