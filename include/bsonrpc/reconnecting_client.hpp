@@ -31,11 +31,13 @@
 
 #include <asio.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,7 +83,10 @@ class reconnecting_client {
         on_connected_(std::move(on_connected)),
         options_(std::move(options)),
         delays_(options_.backoff),
-        supervisor_([this] { supervise(); }) {}
+        supervisor_([this] {
+          supervisor_id_ = std::this_thread::get_id();
+          supervise();
+        }) {}
 
   reconnecting_client(const reconnecting_client&) = delete;
   reconnecting_client& operator=(const reconnecting_client&) = delete;
@@ -89,12 +94,14 @@ class reconnecting_client {
   /// Closes (see close()).
   ~reconnecting_client() { close(); }
 
-  /// Stops reconnecting and closes the connection (calls in flight fail with
-  /// connection_closed), then waits for the client's thread: for a connect function running
-  /// at that moment to return, and for the connection's handlers to finish. Not from
-  /// on_connected, nor from a handler or completion of the client's connection.
+  /// Stops reconnecting and closes the connection, and one on_connected is setting up (calls
+  /// in flight fail with connection_closed), then waits for the client's thread: for a connect
+  /// function running at that moment to return, and for the connection's handlers to finish.
+  /// From on_connected or the connect function it does not wait (the thread ends after them).
+  /// Not from a handler or completion of the client's connection, which it would wait for.
   void close() {
-    if (auto rpc = slot_.stop()) rpc->close();
+    slot_.stop();
+    if (std::this_thread::get_id() == supervisor_id_) return;  // from on_connected: cannot join
     std::lock_guard lock(close_mutex_);
     if (supervisor_.joinable()) supervisor_.join();
   }
@@ -235,12 +242,10 @@ class reconnecting_client {
         continue;
       }
       delays_.reset();
-      if (!slot_.publish(rpc)) {
-        rpc->close();
-        finish(std::move(rpc));
-        return;
-      }
+      const bool published = slot_.publish();
+      if (!published) rpc->close();
       finish(std::move(rpc));
+      if (!published) return;
       delay = delays_.next();
     }
   }
@@ -252,6 +257,7 @@ class reconnecting_client {
     try {
       rpc = connect_();
       if (!rpc) throw not_connected("the connect function returned no connection");
+      if (!slot_.propose(rpc)) throw not_connected("the client is closing");
       if (on_connected_) on_connected_(*rpc);
       if (rpc->is_closed()) throw connection_closed("the connection closed in on_connected");
       failure_ = nullptr;
@@ -259,6 +265,7 @@ class reconnecting_client {
     } catch (...) {
       failure_ = std::current_exception();
     }
+    slot_.withdraw();
     if (rpc) {
       rpc->close();
       finish(std::move(rpc));
@@ -299,6 +306,7 @@ class reconnecting_client {
   std::exception_ptr failure_;       // the supervisor's alone: why the last attempt failed
   detail::reconnect_slot<Rpc> slot_;
   std::mutex close_mutex_;           // one close() joins the supervisor
+  std::atomic<std::thread::id> supervisor_id_{};  // the supervisor's, once it runs
   std::thread supervisor_;           // last: starts once everything above is ready
 };
 

@@ -343,3 +343,35 @@ TEST_CASE("reconnecting client: close() wakes a client waiting between attempts,
   CHECK_FALSE(client.wait_connected(std::nullopt));
   CHECK_THROWS_AS(client.template call<int>("add", 1, 2), bsonrpc::not_connected);
 }
+
+TEST_CASE("reconnecting client: close() ends a blocking call that on_connected is making, and the "
+          "client's type is deduced from the connect function",
+          "[reconnecting_client][sockets]") {
+  using namespace reconnecting_it;
+  using client_rpc = json_threads::client_rpc;
+  std::atomic<int> subscriptions{0};
+  gate held;
+  bsonrpc::test::restartable_server<json_threads::server_rpc> server(
+      [&](auto& methods) { register_methods(methods, subscriptions, &held); });
+  client_loop loop(false);
+  std::promise<std::error_code> hook_ended;
+  bsonrpc::reconnecting_client client(
+      connect_to<client_rpc>(loop.io, server.port()), [&](client_rpc& rpc) {
+        try {
+          rpc.call<int>("hold");  // answered only once the gate opens
+          hook_ended.set_value({});
+        } catch (const bsonrpc::error& e) {
+          hook_ended.set_value(e.code());
+          throw;
+        }
+      });
+  static_assert(std::is_same_v<decltype(client), bsonrpc::reconnecting_client<client_rpc>>);
+  REQUIRE(held.wait_entered());
+  client.close();  // closes the connection being set up: the hook's call ends
+  held.release();
+  auto ended = hook_ended.get_future();
+  REQUIRE(ended.wait_for(patience) == std::future_status::ready);
+  CHECK(ended.get() == bsonrpc::errc::connection_closed);
+  CHECK(client.connections() == 0);
+  CHECK_FALSE(client.is_connected());
+}

@@ -3,7 +3,8 @@
 // connection (or none), how many connections were made, and whether the client is closing.
 //
 // Callers take a copy of the current connection for the length of one call; the supervisor
-// publishes a connection once on_connected has run, retires it once it has finished, and
+// files a new connection as the candidate while on_connected runs (so that close() can close
+// it too), publishes it once on_connected has returned, retires it once it has finished, and
 // sleeps between attempts here, so that close() wakes it at once.
 #pragma once
 
@@ -26,12 +27,26 @@ class reconnect_slot {
     return nullptr;
   }
 
-  // Makes `rpc` the current connection; false (and nothing changes) once closing.
-  bool publish(std::shared_ptr<Rpc> rpc) {
+  // Files `rpc` as the connection being set up; false once closing.
+  bool propose(std::shared_ptr<Rpc> rpc) {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    candidate_ = std::move(rpc);
+    return true;
+  }
+
+  // The candidate is dropped (its setup failed).
+  void withdraw() {
+    std::lock_guard lock(mutex_);
+    candidate_.reset();
+  }
+
+  // Makes the candidate the current connection; false (and nothing changes) once closing.
+  bool publish() {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return false;
-      current_ = std::move(rpc);
+      current_ = std::move(candidate_);
       ++connections_;
     }
     changed_.notify_all();
@@ -44,17 +59,19 @@ class reconnect_slot {
     if (current_ == rpc) current_.reset();
   }
 
-  // Starts closing: no connection is published from now on; returns the current one, if any,
-  // for the caller to close.
-  std::shared_ptr<Rpc> stop() {
-    std::shared_ptr<Rpc> rpc;
+  // Starts closing: no connection is published from now on; closes the current one and the
+  // candidate, if any.
+  void stop() {
+    std::shared_ptr<Rpc> current, candidate;
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
-      rpc = std::move(current_);
+      current = std::move(current_);
+      candidate = std::move(candidate_);
     }
     changed_.notify_all();
-    return rpc;
+    if (current) current->close();
+    if (candidate) candidate->close();
   }
 
   bool stopping() const {
@@ -86,6 +103,7 @@ class reconnect_slot {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::shared_ptr<Rpc> current_;
+  std::shared_ptr<Rpc> candidate_;  // made, on_connected running
   std::uint64_t connections_ = 0;
   bool stopping_ = false;
 };
