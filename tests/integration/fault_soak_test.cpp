@@ -42,7 +42,7 @@ using namespace std::chrono_literals;
 namespace fault_soak {
 
 constexpr int calls_per_configuration = 5000;
-constexpr int in_flight_limit = 64;
+constexpr int in_flight_limit = 32;
 // Bounds that only a hang reaches: one call, one wait for a connection, the whole drain.
 constexpr auto call_timeout = 10s;
 constexpr auto drain_limit = 60s;
