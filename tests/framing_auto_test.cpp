@@ -62,7 +62,7 @@ std::vector<case_> every_text_framing() {
 }
 
 // Reads `stream` as a connection does, `step` bytes per read.
-struct reader {
+struct auto_reader {
   AutoFraming framing;
   std::string buffer;
   std::vector<std::string> messages;
@@ -79,7 +79,7 @@ struct reader {
 };
 
 std::string framing_error_of(std::string_view stream, std::size_t step) {
-  reader r;
+  auto_reader r;
   try {
     r.feed(stream, step);
   } catch (const bsonrpc::framing_error& e) {
@@ -97,7 +97,7 @@ TEST_CASE("auto framing: each framing's first bytes are detected, whole or one b
   for (const auto& c : every_text_framing()) {
     for (std::size_t step : {std::size_t{1}, std::size_t{2}, std::size_t{1024}}) {
       INFO(c.name << ", " << step << "-byte reads");
-      reader r;
+      auto_reader r;
       r.feed(c.stream, step);
       CHECK(r.framing.detected() == c.expected);
       REQUIRE(r.messages.size() == 2);
@@ -142,7 +142,7 @@ TEST_CASE("auto framing: replies are written in the framing the peer uses, and r
           "[framing][auto]") {
   const std::string reply = R"({"jsonrpc":"2.0","result":3,"id":1})";
   auto round_trip = [&](const std::string& first_bytes) {
-    reader r;
+    auto_reader r;
     r.feed(first_bytes, 1);
     std::string out;
     r.framing.wrap(reply, out);
