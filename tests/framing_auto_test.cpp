@@ -62,7 +62,7 @@ std::vector<case_> every_text_framing() {
 }
 
 // Reads `stream` as a connection does, `step` bytes per read.
-struct auto_reader {
+struct reader {
   AutoFraming framing;
   std::string buffer;
   std::vector<std::string> messages;
@@ -79,7 +79,7 @@ struct auto_reader {
 };
 
 std::string framing_error_of(std::string_view stream, std::size_t step) {
-  auto_reader r;
+  reader r;
   try {
     r.feed(stream, step);
   } catch (const bsonrpc::framing_error& e) {
@@ -90,14 +90,13 @@ std::string framing_error_of(std::string_view stream, std::size_t step) {
 
 }  // namespace auto_test
 
-using namespace auto_test;
-
 TEST_CASE("auto framing: each framing's first bytes are detected, whole or one byte at a time",
           "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   for (const auto& c : every_text_framing()) {
     for (std::size_t step : {std::size_t{1}, std::size_t{2}, std::size_t{1024}}) {
       INFO(c.name << ", " << step << "-byte reads");
-      auto_reader r;
+      reader r;
       r.feed(c.stream, step);
       CHECK(r.framing.detected() == c.expected);
       REQUIRE(r.messages.size() == 2);
@@ -110,6 +109,7 @@ TEST_CASE("auto framing: each framing's first bytes are detected, whole or one b
 
 TEST_CASE("auto framing: detect_framing decides on the fewest bytes that tell framings apart",
           "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   using bsonrpc::detect_framing;
   CHECK(detect_framing("") == detected_framing::undecided);
   CHECK(detect_framing("\x1E{") == detected_framing::undecided);  // could be a 30-byte BSON doc
@@ -140,9 +140,10 @@ TEST_CASE("auto framing: detect_framing decides on the fewest bytes that tell fr
 
 TEST_CASE("auto framing: replies are written in the framing the peer uses, and read back by it",
           "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   const std::string reply = R"({"jsonrpc":"2.0","result":3,"id":1})";
   auto round_trip = [&](const std::string& first_bytes) {
-    auto_reader r;
+    reader r;
     r.feed(first_bytes, 1);
     std::string out;
     r.framing.wrap(reply, out);
@@ -180,6 +181,7 @@ TEST_CASE("auto framing: replies are written in the framing the peer uses, and r
 }
 
 TEST_CASE("auto framing: BSON is recognised and refused, in one clear message", "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   for (std::size_t step : {std::size_t{1}, std::size_t{64}}) {
     const std::string what = framing_error_of(bson_document, step);
     CHECK(what.find("auto: the peer sends BSON") != std::string::npos);
@@ -189,6 +191,7 @@ TEST_CASE("auto framing: BSON is recognised and refused, in one clear message", 
 
 TEST_CASE("auto framing: bytes that match no framing are a framing error naming them",
           "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   for (const std::string& garbage : {"GET / HTTP/1.1\r\nHost: x\r\n\r\n"s, "12x:"s, "hello"s,
                                     "\x16\x03\x01\x02\x00"s /* a TLS ClientHello */}) {
     for (std::size_t step : {std::size_t{1}, std::size_t{64}}) {
@@ -202,6 +205,7 @@ TEST_CASE("auto framing: bytes that match no framing are a framing error naming 
 
 TEST_CASE("auto framing: an oversize message is refused as its detected framing refuses it",
           "[framing][auto]") {
+  using namespace auto_test;  // in each test: a unity batch shares the file scope
   AutoFraming framing;
   CHECK_THROWS_AS(framing.extract("99999999:", 1000), bsonrpc::message_too_large);
 }
