@@ -2,6 +2,7 @@
 #pragma once
 
 #include <bsonrpc/any_value.hpp>
+#include <bsonrpc/backoff.hpp>
 #include <bsonrpc/batch.hpp>
 #include <bsonrpc/codec/bson.hpp>
 #include <bsonrpc/codec/json.hpp>
@@ -27,6 +28,7 @@
 #include <bsonrpc/options.hpp>
 #include <bsonrpc/peer_identity.hpp>
 #include <bsonrpc/protocol.hpp>
+#include <bsonrpc/reconnecting_client.hpp>
 #include <bsonrpc/redact.hpp>
 #include <bsonrpc/rpc.hpp>
 #include <bsonrpc/server.hpp>

@@ -38,6 +38,7 @@ enum class errc : int {
   batch_not_supported = 7,  ///< the codec has no batches (BSON-RPC)
   empty_batch = 8,          ///< a batch must hold at least one message
   backpressure = 9,         ///< too much outgoing data is already queued
+  not_connected = 10,       ///< no connection at the moment (reconnecting_client): nothing was sent
 };
 
 }  // namespace bsonrpc
@@ -71,6 +72,7 @@ class rpc_category_impl final : public std::error_category {
       case errc::batch_not_supported: return "this codec does not support batches";
       case errc::empty_batch: return "a batch must not be empty";
       case errc::backpressure: return "too much outgoing data queued";
+      case errc::not_connected: return "not connected";
     }
     if (code >= -32099 && code <= -32000) return "Server error";
     return "error " + std::to_string(code);
@@ -148,6 +150,20 @@ class connection_closed : public error {
   /// With errc::connection_closed.
   explicit connection_closed(const std::string& what = "connection closed")
       : error(errc::connection_closed, what) {}
+
+ protected:
+  /// With another code (not_connected uses errc::not_connected).
+  connection_closed(errc code, const std::string& what) : error(code, what) {}
+};
+
+/// A reconnecting_client had no connection when the call or notification was made, so nothing
+/// was sent: retrying cannot run a method twice. Caught as connection_closed too; its code()
+/// is errc::not_connected.
+class not_connected : public connection_closed {
+ public:
+  /// With errc::not_connected.
+  explicit not_connected(const std::string& what = "not connected")
+      : connection_closed(errc::not_connected, what) {}
 };
 
 /// A JSON-RPC error object: thrown by handlers to answer with it, and thrown to callers when

@@ -134,6 +134,7 @@ inline std::exception_ptr to_exception(std::error_code ec) {
   if (!ec) return {};
   if (ec == errc::timeout) return make_error_ptr<timeout_error>();
   if (ec == errc::connection_closed) return make_error_ptr<connection_closed>();
+  if (ec == errc::not_connected) return make_error_ptr<not_connected>();
   if (ec.category() == rpc_category()) return make_error_ptr<error>(ec, ec.message());
   return make_error_ptr<std::system_error>(ec);
 }
