@@ -17,11 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Server, check, equal  # noqa: E402
 
-try:
-    import bson  # noqa: F401  (wire.py needs it)
-except ImportError:
-    print("SKIP: python3 has no `bson` module (Debian: python3-bson)")
-    sys.exit(harness.SKIP)
+harness.require_bson()
 from conformance import Conn  # noqa: E402
 from wire import Wire, bson_encode  # noqa: E402
 

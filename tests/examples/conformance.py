@@ -24,12 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import CheckFailed, Server, check, equal  # noqa: E402
 
-try:
-    import bson  # noqa: F401  (the probe: wire.py needs it)
-    from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp
-except ImportError:
-    print("SKIP: python3 has no `bson` module (Debian: python3-bson)")
-    sys.exit(harness.SKIP)
+harness.require_bson()
+from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp  # noqa: E402
 from wire import Wire, bson_encode  # noqa: E402
 
 TIMEOUT = 5.0

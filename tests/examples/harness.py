@@ -171,3 +171,12 @@ def require_file(path, what):
     if not os.path.exists(path):
         print(f"SKIP: {what} not found at {path}")
         sys.exit(SKIP)
+
+
+def require_bson():
+    """Skips the script (exit 77) when python3 has no `bson` module, which wire.py needs."""
+    try:
+        import bson  # noqa: F401
+    except ImportError:
+        print("SKIP: python3 has no `bson` module (Debian: python3-bson)")
+        sys.exit(SKIP)

@@ -28,11 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import CheckFailed, Server, check, equal  # noqa: E402
 
-try:
-    import bson  # noqa: F401  (the probe: wire.py needs it)
-except ImportError:
-    print("SKIP: python3 has no `bson` module (Debian: python3-bson)")
-    sys.exit(harness.SKIP)
+harness.require_bson()
 from wire import Wire  # noqa: E402
 
 MIB = 1024 * 1024
