@@ -32,12 +32,7 @@ struct Tree {
 };
 BSONRPC_SERVICE(Tree, BSONRPC_REQUEST(count, root), BSONRPC_NOTIFICATION(log, line))
 
-template <class Rpc>
-using setup = bsonrpc::test::tcp_setup<Rpc>;
-using json_threads = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::Threads>>;
-using json_loop = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>>;
-using bson_threads = setup<bsonrpc::BsonRpc<bsonrpc::Threads>>;
-using bson_loop = setup<bsonrpc::BsonRpc<bsonrpc::EventLoop>>;
+using namespace bsonrpc::test::tcp_setups;  // json_threads, json_loop, bson_threads, bson_loop
 
 bsonrpc::Options discovering() {
   bsonrpc::Options options;

@@ -65,12 +65,7 @@ BSONRPC_SERVICE(Services,
   BSONRPC_RPC_REQUEST(hang_up),
   BSONRPC_RPC_REQUEST(relay, form, method, as_reply))
 
-template <class Rpc>
-using setup = bsonrpc::test::tcp_setup<Rpc>;
-using json_threads = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::Threads>>;
-using bson_threads = setup<bsonrpc::BsonRpc<bsonrpc::Threads>>;
-using json_loop = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>>;
-using bson_loop = setup<bsonrpc::BsonRpc<bsonrpc::EventLoop>>;
+using namespace bsonrpc::test::tcp_setups;  // json_threads, json_loop, bson_threads, bson_loop
 
 // A connected pair whose stalled handlers are released before it closes.
 template <class Setup>

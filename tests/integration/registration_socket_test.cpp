@@ -33,12 +33,7 @@ struct Lsp {
 };
 BSONRPC_SERVICE(Lsp, BSONRPC_REQUEST(hover).as("textDocument/hover"))
 
-template <class Rpc>
-using setup = bsonrpc::test::tcp_setup<Rpc>;
-using json_threads = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::Threads>>;
-using json_loop = setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>>;
-using bson_threads = setup<bsonrpc::BsonRpc<bsonrpc::Threads>>;
-using bson_loop = setup<bsonrpc::BsonRpc<bsonrpc::EventLoop>>;
+using namespace bsonrpc::test::tcp_setups;  // json_threads, json_loop, bson_threads, bson_loop
 
 }  // namespace regsock
 

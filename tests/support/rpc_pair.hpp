@@ -8,6 +8,7 @@
 
 #include <bsonrpc/executor/event_loop.hpp>
 #include <bsonrpc/options.hpp>
+#include <bsonrpc/rpc.hpp>
 
 #include <asio.hpp>
 
@@ -28,6 +29,16 @@ struct tcp_setup {
   static constexpr bool event_loop =
       std::is_same_v<typename Rpc::executor_policy, bsonrpc::EventLoop>;
 };
+
+// The four Setups over TCP that most socket tests run: each codec with each executor. A test
+// file brings them into its own namespace with a using-directive, so that its test names read
+// `ns::json_threads` and so on.
+namespace tcp_setups {
+using json_threads = tcp_setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::Threads>>;
+using json_loop = tcp_setup<bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>>;
+using bson_threads = tcp_setup<bsonrpc::BsonRpc<bsonrpc::Threads>>;
+using bson_loop = tcp_setup<bsonrpc::BsonRpc<bsonrpc::EventLoop>>;
+}  // namespace tcp_setups
 
 template <class Setup, class Services>
 struct rpc_pair {
