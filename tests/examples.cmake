@@ -153,6 +153,11 @@ foreach(executor IN ITEMS threads asio)
     list(GET scenario 1 sentence)
     add_example_test(NAME "hostile: bsonrpc-server ${sentence} (${on})" TIMEOUT ${hostile_timeout}
       COMMAND ${example_scripts}/hostile.py ${mode} ${server} ${with} ${hostile_flags})
+    if(mode STREQUAL "request-storm")
+      # The longest tests of the suite (about 40 s under ASan): CTest starts the costliest
+      # first, so that none of them is left running alone at the end of a parallel run.
+      set_tests_properties("hostile: bsonrpc-server ${sentence} (${on})" PROPERTIES COST 80)
+    endif()
   endforeach()
 endforeach()
 

@@ -7,7 +7,8 @@
 # Environment: FUZZ_SECONDS (instead of the first argument), CXX_FUZZ (the clang++ to use),
 # FUZZ_BUILD_DIR (default build-fuzz; inputs found while fuzzing and crash artifacts go there),
 # FUZZ_JOBS (default 1: how many targets build and fuzz at the same time), FUZZ_REQUIRED=1 (fail,
-# rather than skip, without libFuzzer: CI sets it).
+# rather than skip, without libFuzzer: CI sets it), FUZZ_STEP (default all; build: only build the
+# targets; run: only replay and fuzz targets built before, by a FUZZ_STEP=build run).
 # Exits 0 with a message when no clang++ with libFuzzer is found; non-zero if any target failed.
 # A crash leaves build-fuzz/artifacts/<target>/crash-*: minimise it with
 #   build-fuzz/<target> -minimize_crash=1 -runs=10000 <crash file>
@@ -37,6 +38,8 @@ then
   exit 0
 fi
 
+step=${FUZZ_STEP:-all}
+case $step in all | build | run) ;; *) echo "fuzz: FUZZ_STEP must be all, build or run"; exit 2 ;; esac
 jobs=${FUZZ_JOBS:-1}
 if [ "$jobs" -gt 1 ]; then
   # Deal the targets round-robin into lanes; each lane is this script with FUZZ_JOBS=1.
@@ -70,11 +73,16 @@ summarise() {
 
 failed=""
 for target in $targets; do
-  echo "== $target: building with $cxx"
-  # shellcheck disable=SC2086  # flags are word lists
-  if ! "$cxx" $flags $includes "$here/$target.cpp" -o "$build/$target" -lbson-1.0; then
-    failed="$failed $target(build)"; continue
+  if [ "$step" != run ]; then
+    echo "== $target: building with $cxx"
+    # shellcheck disable=SC2086  # flags are word lists
+    if ! "$cxx" $flags $includes "$here/$target.cpp" -o "$build/$target" -lbson-1.0; then
+      failed="$failed $target(build)"; continue
+    fi
+  elif [ ! -x "$build/$target" ]; then
+    failed="$failed $target(not built)"; continue
   fi
+  [ "$step" = build ] && continue
 
   regressions=$(find "$here/regressions/$target" -type f 2>/dev/null | sort)
   if [ -n "$regressions" ]; then
@@ -107,4 +115,5 @@ if [ -n "$failed" ]; then
   echo "fuzz: FAILED:$failed (logs and artifacts in $build)"
   exit 1
 fi
+if [ "$step" = build ]; then echo "fuzz: every target built (in $build)"; exit 0; fi
 echo "fuzz: every target passed (logs in $build)"
