@@ -1,16 +1,16 @@
-// The connection engines the tests use most, compiled once per test executable.
+// The connection engines the tests and the conformance examples use, compiled once per build.
 //
-// Every test file that opens an Rpc instantiates its whole engine (the connection and its
-// parts: reader, outbox, outgoing calls, handler runner, dispatcher). With the files compiled
-// in unity batches, each batch generated code for the same dozen engines again, and at -O0
-// under ASan that code generation was most of a socket test batch's time. These explicit
-// instantiation declarations tell each test translation unit that the engines below are
-// compiled elsewhere, in engines_threads.cpp and engines_event_loop.cpp, which hold the one
-// matching definition (two files, so that they compile in parallel).
+// Every program that opens an Rpc instantiates its whole engine (the connection and its parts:
+// reader, outbox, outgoing calls, handler runner, dispatcher). The test files, compiled in unity
+// batches, generated code for the same dozen engines in each batch, and bsonrpc-server and
+// bsonrpc-client each for all of them; at -O0 under ASan that code generation is most of their
+// compile time. These explicit instantiation declarations tell each translation unit that the
+// engines below are compiled elsewhere: in the library bsonrpc_test_engines (engines.cmake,
+// engines_threads.cpp and engines_event_loop.cpp), which holds the one matching definition.
 //
-// The header is precompiled with the others for the socket tests (tests/CMakeLists.txt), so
-// it comes before any use of the engines, as the language requires. Engines not listed here, such as a custom
-// codec's, are instantiated where they are used, as before.
+// engines.cmake's bsonrpc_use_test_engines() adds this header to a target's precompiled
+// header, so it comes before any use of the engines, as the language requires. Engines not
+// listed here, such as a custom codec's, are instantiated where they are used, as before.
 #pragma once
 
 #include <bsonrpc/bsonrpc.hpp>
