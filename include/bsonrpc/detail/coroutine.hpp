@@ -84,27 +84,30 @@ void spawn_method(const method_spec<Self, MemFn, N>& spec, Self& self,
     return;
   }
   // A request the peer may cancel: its cancel emits the coroutine's cancellation slot
-  // (terminal), on `ex` where the coroutine runs, so what it awaits ends with
-  // operation_aborted. Never once it has completed: the signal goes with the last of the two.
+  // (terminal), so what it awaits ends with operation_aborted. Never once it has completed: the
+  // signal goes with the last of the two. The coroutine runs on a strand of `ex`, where the
+  // emit is posted too: with Threads several threads run the io_context, and a cancellation
+  // slot must not be emitted while the coroutine, on another thread, checks it.
   struct cancellation {
     asio::cancellation_signal signal;
-    bool completed = false;  // on `ex`
+    bool completed = false;  // on `strand`
   };
   auto state = std::make_shared<cancellation>();
-  context->on_cancel([state, ex] {
-    asio::post(ex, [state] {
+  auto strand = asio::make_strand(ex);
+  context->on_cancel([state, strand] {
+    asio::post(strand, [state] {
       if (!state->completed) state->signal.emit(asio::cancellation_type::terminal);
     });
   });
-  asio::co_spawn(ex, std::move(coroutine),
+  asio::co_spawn(strand, std::move(coroutine),
                  asio::bind_cancellation_slot(
                      state->signal.slot(),
-                     [state, ex, done = std::move(done)](std::exception_ptr e, V v) {
+                     [state, strand, done = std::move(done)](std::exception_ptr e, V v) {
                        state->completed = true;
                        done(e, std::move(v));
                        // The coroutine's frame, still unwinding, refers to the slot: the
                        // signal outlives it.
-                       asio::post(ex, [state] {});
+                       asio::post(strand, [state] {});
                      }));
 }
 #else
