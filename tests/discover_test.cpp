@@ -97,6 +97,14 @@ bsonrpc::Options discovering(std::string title = "geometry", std::string version
   return options;
 }
 
+// The rpc.discover document of a discovering dispatcher that serves Geometry.
+json geometry_document() {
+  Geometry g;
+  bsonrpc::dispatcher<bsonrpc::JsonCodec> d(discovering());
+  d.add_service(g);
+  return discover(d).at("result");
+}
+
 }  // namespace
 
 TEST_CASE("json schema: every integer width has its exact range", "[discover][schema]") {
@@ -240,10 +248,7 @@ TEST_CASE("discover: info defaults and a description", "[discover]") {
 }
 
 TEST_CASE("discover: service methods with their parameter names and schemas", "[discover]") {
-  Geometry g;
-  bsonrpc::dispatcher<bsonrpc::JsonCodec> d(discovering());
-  d.add_service(g);
-  const json doc = discover(d).at("result");
+  const json doc = geometry_document();
   std::vector<std::string> names;
   for (const auto& m : doc.at("methods")) names.push_back(m.at("name"));
   CHECK(names == std::vector<std::string>{"rpc.discover", "add", "area", "first_or", "greet",
@@ -277,10 +282,7 @@ TEST_CASE("discover: service methods with their parameter names and schemas", "[
 
 TEST_CASE("discover: a whole-params struct lists its members by name, required first",
           "[discover]") {
-  Geometry g;
-  bsonrpc::dispatcher<bsonrpc::JsonCodec> d(discovering());
-  d.add_service(g);
-  const json doc = discover(d).at("result");
+  const json doc = geometry_document();
   const json& area = *method_named(doc, "area");
   CHECK(area.at("paramStructure") == "by-name");
   std::vector<std::pair<std::string, bool>> params;
@@ -294,10 +296,7 @@ TEST_CASE("discover: a whole-params struct lists its members by name, required f
 
 TEST_CASE("discover: notifications are listed with no possible result and x-notification",
           "[discover]") {
-  Geometry g;
-  bsonrpc::dispatcher<bsonrpc::JsonCodec> d(discovering());
-  d.add_service(g);
-  const json doc = discover(d).at("result");
+  const json doc = geometry_document();
   const json& log = *method_named(doc, "log");
   CHECK(log.at("x-notification") == true);
   CHECK(log.at("params") ==
