@@ -267,6 +267,10 @@ class connection : public std::enable_shared_from_this<connection<Codec, Framing
     if (!send(std::string(), true, false)) close();
   }
 
+  // The reader holds writes while it handles the messages of one read. On the strand.
+  void hold_writes() { outbox_.hold(); }
+  void release_writes() { outbox_.release(); }
+
   // The reader pauses while too many requests are in flight or too many bytes unsent.
   bool must_pause() { return handlers_.saturated() || outbox_.over_limit(); }
 

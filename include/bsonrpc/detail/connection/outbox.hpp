@@ -1,7 +1,10 @@
 // bsonrpc/detail/connection/outbox.hpp: frames waiting to be written, and the writes.
 //
 // Any thread queues a frame; the strand writes everything queued in one write, straight to
-// the socket when it takes the bytes at once, else through one asynchronous write. A close
+// the socket when it takes the bytes at once, else through one asynchronous write. While the
+// reader handles the messages of one read it holds the writes back, so the replies to them
+// (and the calls their completions chain) leave together: 64 pipelined requests cost one
+// write, not 64, and a lone request's reply still leaves before the next read. A close
 // lets what is queued leave (for at most close_linger) and then shuts the stream down. A
 // graceful shutdown asks instead to shut only the sending side once everything queued is
 // written; nothing is sent after that.
@@ -37,6 +40,10 @@ namespace bsonrpc::detail {
 // What the read buffer and the framing scratch buffer keep at most while idle.
 inline constexpr std::size_t idle_buffer_limit = 64 * 1024;
 
+// What an encoded frame's buffer starts with. Growing a string from empty to a 200-byte
+// message reallocates it four times on the way.
+inline constexpr std::size_t frame_reserve = 256;
+
 // The frame around what `encode` appends to a string: encoded in place when the framing
 // allows it, else encoded into a per-thread scratch buffer and copied into its frame.
 // `framing` is the connection's (its writing members may depend on what it has read).
@@ -44,6 +51,7 @@ template <class Framing, class Encode>
 std::string framed(const Framing& framing, Encode&& encode) {
   std::string out;
   if constexpr (frames_in_place<Framing>::value) {
+    out.reserve(frame_reserve);  // a typical message then grows no buffer while it is encoded
     framing.begin_frame(out);
     const std::size_t start = out.size();
     encode(out);
@@ -78,13 +86,26 @@ class outbox {
       if (queue_.empty()) queue_ = std::move(frame);
       else queue_.append(frame);
       if (close_when_flushed) close_when_flushed_ = true;
-      if (writing_) return true;
+      if (writing_ || holds_ > 0) return true;
       writing_ = true;
     }
-    // On the strand already (a handler answering inline), the write starts at once.
-    auto self = owner_.shared_from_this();
-    asio::dispatch(stream_.strand(), [self, this] { write_queued(); });
+    start_writing();
     return true;
+  }
+
+  // Holds writes back until the matching release(): what is queued meanwhile leaves in one
+  // write. Any thread; holds nest.
+  void hold() {
+    std::lock_guard lock(mutex_);
+    ++holds_;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      if (--holds_ > 0 || writing_ || (queue_.empty() && !close_when_flushed_)) return;
+      writing_ = true;
+    }
+    start_writing();
   }
 
   // Whether the bytes queued or being written exceed the limit (the reader then pauses).
@@ -98,7 +119,7 @@ class outbox {
     bool flushing = false;
     {
       std::lock_guard lock(mutex_);
-      flushing = writing_;
+      flushing = writing_ || !queue_.empty();  // queued while held: release() writes it
     }
     if (!flushing) {
       shutdown_stream();
@@ -121,7 +142,7 @@ class outbox {
     if (stream_closed_) return;
     {
       std::lock_guard lock(mutex_);
-      if (writing_) {
+      if (writing_ || !queue_.empty()) {  // queued while held: release() writes it
         shut_write_when_flushed_ = true;
         return;
       }
@@ -132,6 +153,13 @@ class outbox {
 
  private:
   static constexpr std::chrono::seconds close_linger{2};
+
+  // Once writing_ is set: on the strand already (a handler answering inline, the reader's
+  // release), the write starts at once.
+  void start_writing() {
+    auto self = owner_.shared_from_this();
+    asio::dispatch(stream_.strand(), [self, this] { write_queued(); });
+  }
 
   // On the strand: writes everything queued. After a few rounds of directly written batches
   // the loop yields, so reads get their turn.
@@ -242,6 +270,7 @@ class outbox {
   std::string queue_;
   std::string writing_buffer_;  // strand only
   bool writing_ = false;
+  int holds_ = 0;
   bool close_when_flushed_ = false;
   bool shut_write_when_flushed_ = false;
   bool write_shut_ = false;  // changes on the strand, under mutex_

@@ -13,6 +13,8 @@
 //   void close();
 //   void on_reading_ended();                      no read is outstanding any more, for good
 //   void on_bytes_read();                         bytes arrived (for the idle timeout)
+//   void hold_writes(); void release_writes();    around the messages of one read: what they
+//                                                 send leaves in one write
 #pragma once
 
 #include <bsonrpc/detail/connection/outbox.hpp>
@@ -123,6 +125,7 @@ class reader {
     last_read_filled_ = n > 0 && filled_ + n == capacity_;
     filled_ += n;
     bool needs_bytes = false;  // the loop stopped for want of bytes, not for back-pressure
+    const writes_held held(owner_);
     try {
       while (!owner_.is_closed() && !owner_.must_pause()) {
         const std::string_view unread(buffer_.get() + begin_, filled_ - begin_);
@@ -173,6 +176,18 @@ class reader {
     }
     read_more();
   }
+
+  // Holds the owner's writes while the messages of one read are handled.
+  class writes_held {
+   public:
+    explicit writes_held(Owner& owner) : owner_(owner) { owner_.hold_writes(); }
+    ~writes_held() { owner_.release_writes(); }
+    writes_held(const writes_held&) = delete;
+    writes_held& operator=(const writes_held&) = delete;
+
+   private:
+    Owner& owner_;
+  };
 
   void end_reading() {
     owner_.close();
