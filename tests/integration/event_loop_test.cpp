@@ -9,14 +9,14 @@
 
 #include <sys/resource.h>
 
-#include <chrono>
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
