@@ -28,11 +28,14 @@ struct Services {
   std::string swapper(const std::string& txt) const { return {txt.rbegin(), txt.rend()}; }
   // A plain (blocking) handler calling the peer: refused on the io_context's thread.
   std::string blocking_call(bsonrpc::Context& rpc) { return rpc.call<std::string>("swapper", "x"); }
+  void note(const std::string&) { ++notes; }
+  std::atomic<int> notes{0};
 };
 BSONRPC_SERVICE(Services,
   BSONRPC_REQUEST(add, a, b),
   BSONRPC_REQUEST(swapper, txt),
-  BSONRPC_RPC_REQUEST(blocking_call))
+  BSONRPC_RPC_REQUEST(blocking_call),
+  BSONRPC_NOTIFICATION(note, txt))
 
 using rpc = bsonrpc::JsonRpc<bsonrpc::Rfc7464, bsonrpc::EventLoop>;
 
@@ -208,11 +211,14 @@ TEST_CASE("event loop: async_call<reply<T>> carries the peer's error message and
 
 namespace loop_test {
 
-// A TCP socket that counts the writes made on it, direct or asynchronous.
+// A TCP socket that counts the writes made on it, direct or asynchronous, and its reads.
 class counting_socket : public asio::ip::tcp::socket {
  public:
-  counting_socket(asio::ip::tcp::socket socket, std::shared_ptr<std::atomic<int>> writes)
-      : asio::ip::tcp::socket(std::move(socket)), writes_(std::move(writes)) {}
+  counting_socket(asio::ip::tcp::socket socket, std::shared_ptr<std::atomic<int>> writes,
+                  std::shared_ptr<std::atomic<int>> reads = std::make_shared<std::atomic<int>>())
+      : asio::ip::tcp::socket(std::move(socket)),
+        writes_(std::move(writes)),
+        reads_(std::move(reads)) {}
 
   template <class Buffers>
   std::size_t write_some(const Buffers& buffers, std::error_code& ec) {
@@ -224,9 +230,15 @@ class counting_socket : public asio::ip::tcp::socket {
     ++*writes_;
     return asio::ip::tcp::socket::async_write_some(buffers, std::forward<Token>(token));
   }
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    ++*reads_;
+    return asio::ip::tcp::socket::async_read_some(buffers, std::forward<Token>(token));
+  }
 
  private:
   std::shared_ptr<std::atomic<int>> writes_;
+  std::shared_ptr<std::atomic<int>> reads_;
 };
 
 // Runs `io` until `done()`, for 5 s at most.
@@ -238,21 +250,21 @@ void run_until(asio::io_context& io, Done done) {
 
 }  // namespace loop_test
 
-TEST_CASE("event loop: the replies to requests read together leave in one write, not one each",
-          "[event_loop][writes]") {
+namespace loop_test {
+
+// Sends `requests` swapper requests for `text` to a server on `io` at once, before the server
+// runs, reads every reply, and returns how many writes the server made for them.
+int writes_to_answer(int requests, const std::string& text) {
   asio::io_context io;
   auto [s, client] = bsonrpc::test::tcp_transport::connect(io);
   auto writes = std::make_shared<std::atomic<int>>(0);
-  loop_test::Services services;
-  loop_test::rpc server(loop_test::counting_socket(std::move(s), writes), services);
-  // 24 requests of about 60 bytes, sent before the server runs: its first read takes them all.
-  constexpr int requests = 24;
+  Services services;
+  rpc server(counting_socket(std::move(s), writes), services);
   std::string batch;
   for (int id = 1; id <= requests; ++id)
-    bsonrpc::Rfc7464::wrap(
-        R"({"jsonrpc":"2.0","method":"swapper","params":["ab"],"id":)" + std::to_string(id) + "}",
-        batch);
-  REQUIRE(batch.size() < 2048);
+    bsonrpc::Rfc7464::wrap(R"({"jsonrpc":"2.0","method":"swapper","params":[")" + text +
+                               R"("],"id":)" + std::to_string(id) + "}",
+                           batch);
   asio::write(client, asio::buffer(batch));
   std::atomic<bool> answered{false};
   std::string replies;
@@ -263,13 +275,64 @@ TEST_CASE("event loop: the replies to requests read together leave in one write,
       replies.append(chunk, client.read_some(asio::buffer(chunk), ec));
     answered = true;
   });
-  loop_test::run_until(io, [&] { return answered.load(); });
+  run_until(io, [&] { return answered.load(); });
   if (!answered) client.close();
   reader.join();
   REQUIRE(answered);
   CHECK(std::count(replies.begin(), replies.end(), '\x1e') == requests);
-  CHECK(replies.find(R"("result":"ba")") != std::string::npos);
-  CHECK(writes->load() == 1);
+  CHECK(replies.find(R"("result":")" + std::string(text.rbegin(), text.rend()) + '"') !=
+        std::string::npos);
+  server.close();
+  io.run_for(100ms);
+  return writes->load();
+}
+
+}  // namespace loop_test
+
+TEST_CASE("event loop: the replies to requests read together leave in one write, not one each",
+          "[event_loop][writes]") {
+  // 24 requests of about 60 bytes: the server's first read takes them all, and their replies
+  // (about 1 KiB together) stay below detail::held_write_bytes.
+  CHECK(loop_test::writes_to_answer(24, "ab") == 1);
+}
+
+TEST_CASE("event loop: replies read together leave in writes of a few KiB, not held all at once",
+          "[event_loop][writes]") {
+  // 16 replies of about 1 KiB each: a write starts once 4 KiB are held, so the peer can start
+  // on the first replies while the server handles the rest.
+  const int writes = loop_test::writes_to_answer(16, std::string(1000, 'x') + "y");
+  CHECK(writes > 1);
+  CHECK(writes <= 8);
+}
+
+TEST_CASE("event loop: a burst of BSON messages is read in a few growing reads",
+          "[event_loop][reads]") {
+  asio::io_context io;
+  auto [s, client] = bsonrpc::test::tcp_transport::connect(io);
+  auto reads = std::make_shared<std::atomic<int>>(0);
+  loop_test::Services services;
+  bsonrpc::BsonRpc<bsonrpc::EventLoop> server(
+      loop_test::counting_socket(std::move(s), std::make_shared<std::atomic<int>>(), reads),
+      services);
+  // 256 notifications of about 100 bytes (a BSON frame announces its size, which the reader
+  // uses for the frame at the end of a read): sent before the server runs.
+  constexpr int notifications = 256;
+  std::string burst;
+  for (int i = 0; i < notifications; ++i) {
+    const bsonrpc::value message(bsonrpc::document{
+        {"bsonrpc", bsonrpc::value("2.0")},
+        {"method", bsonrpc::value("note")},
+        {"params", bsonrpc::value(bsonrpc::array{bsonrpc::value(std::string(48, 'a'))})}});
+    bsonrpc::BsonCodec::encode(message, burst);
+  }
+  REQUIRE(burst.size() > 20 * 1024);
+  asio::write(client, asio::buffer(burst));
+  loop_test::run_until(io, [&] { return services.notes == notifications; });
+  CHECK(services.notes == notifications);
+  // The buffer doubles while reads fill it (2, 4, 8, 16 KiB...): a handful of reads. Kept at
+  // 2 KiB, it would take one read per 2 KiB, more than ten.
+  INFO("reads: " << reads->load() << " for " << burst.size() << " bytes");
+  CHECK(reads->load() <= 8);
   server.close();
   io.run_for(100ms);
 }

@@ -9,6 +9,7 @@
 
 #include <asio.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -312,12 +313,17 @@ TEST_CASE("Threads: a blocking call reads its own reply on the calling thread",
     readers.push_back(std::this_thread::get_id());
   }};
   policy_it::threads_pair pair(options);
-  for (int i = 0; i < 20; ++i) CHECK(pair.client->call<int>("echo", i) == i);
+  // Each reply leaves 2 ms after its request, so a reader asked for the role (between two
+  // completions) hands it over before the reply arrives.
+  for (int i = 0; i < 20; ++i) CHECK(pair.client->call<int>("sleep_ms", 2) == 2);
   std::lock_guard lock(mutex);
   REQUIRE(readers.size() == 20);
-  // The reading thread hands the role to the first caller when asked (within 100 ms); from
-  // then on the caller keeps it between calls.
-  for (std::size_t i = 1; i < readers.size(); ++i) CHECK(readers[i] == std::this_thread::get_id());
+  // The caller keeps the role between calls, unless it stays away longer than
+  // reading_role::takeover_after (2 ms): a loaded machine, or ThreadSanitizer, sometimes
+  // delays it that long, and a standby then reads the next reply before it hands the role
+  // back. So most replies, not all, are read here; with no hand-over, none would be.
+  const auto here = std::count(readers.begin(), readers.end(), std::this_thread::get_id());
+  CHECK(here >= 10);
 }
 
 TEST_CASE("Threads: a request that runs long does not hold up the requests read with it",

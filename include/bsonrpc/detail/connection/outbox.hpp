@@ -3,8 +3,9 @@
 // Any thread queues a frame; the strand writes everything queued in one write, straight to
 // the socket when it takes the bytes at once, else through one asynchronous write. While the
 // reader handles the messages of one read it holds the writes back, so the replies to them
-// (and the calls their completions chain) leave together: 64 pipelined requests cost one
-// write, not 64, and a lone request's reply still leaves before the next read. A close
+// (and the calls their completions chain) leave together, in writes of about 4 KiB: 64
+// pipelined requests cost a few writes, not 64, and a lone request's reply still leaves
+// before the next read. A close
 // lets what is queued leave (for at most close_linger) and then shuts the stream down. A
 // graceful shutdown asks instead to shut only the sending side once everything queued is
 // written; nothing is sent after that.
@@ -43,6 +44,12 @@ inline constexpr std::size_t idle_buffer_limit = 64 * 1024;
 // What an encoded frame's buffer starts with. Growing a string from empty to a 200-byte
 // message reallocates it four times on the way.
 inline constexpr std::size_t frame_reserve = 256;
+
+// While writes are held, a write starts anyway once this much is queued. Holding a whole
+// burst of replies keeps the two ends in lockstep (each waits while the other handles the
+// whole burst): 64 pipelined calls in flight ran at about 190k calls/s held whole, 420k
+// leaving in 4 KiB writes, 310k in 2 KiB and 200k in 8 KiB (loopback TCP, JSON, two cores).
+inline constexpr std::size_t held_write_bytes = 4096;
 
 // The frame around what `encode` appends to a string: encoded in place when the framing
 // allows it, else encoded into a per-thread scratch buffer and copied into its frame.
@@ -86,7 +93,7 @@ class outbox {
       if (queue_.empty()) queue_ = std::move(frame);
       else queue_.append(frame);
       if (close_when_flushed) close_when_flushed_ = true;
-      if (writing_ || holds_ > 0) return true;
+      if (writing_ || (holds_ > 0 && queue_.size() < held_write_bytes)) return true;
       writing_ = true;
     }
     start_writing();
@@ -94,7 +101,7 @@ class outbox {
   }
 
   // Holds writes back until the matching release(): what is queued meanwhile leaves in one
-  // write. Any thread; holds nest.
+  // write, or in writes of held_write_bytes and more. Any thread; holds nest.
   void hold() {
     std::lock_guard lock(mutex_);
     ++holds_;

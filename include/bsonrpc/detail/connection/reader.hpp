@@ -14,7 +14,7 @@
 //   void on_reading_ended();                      no read is outstanding any more, for good
 //   void on_bytes_read();                         bytes arrived (for the idle timeout)
 //   void hold_writes(); void release_writes();    around the messages of one read: what they
-//                                                 send leaves in one write
+//                                                 send leaves together (in 4 KiB writes)
 #pragma once
 
 #include <bsonrpc/detail/connection/outbox.hpp>
@@ -86,7 +86,8 @@ class reader {
     std::size_t wanted = std::max(unread + min_read, initial_buffer);
     if (frame_size_hint_ > unread)  // the announced frame, in steps while bytes come in
       wanted = std::max(std::min(frame_size_hint_, std::max(4 * unread, hint_step)), wanted);
-    else if (capacity_ - unread < min_read || (last_read_filled_ && capacity_ < burst_buffer_limit))
+    // A burst grows the buffer whether or not the frame at its end announced its size.
+    if (capacity_ - unread < min_read || (last_read_filled_ && capacity_ < burst_buffer_limit))
       wanted = std::max(wanted, 2 * capacity_);
     frame_size_hint_ = 0;
     if (wanted > capacity_) {
