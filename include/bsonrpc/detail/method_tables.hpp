@@ -66,9 +66,14 @@ class method_tables {
     }
   }
 
-  // Lookups may run on other threads from now on.
+  // Lookups may run on other threads from now on. The tables give back the room their growth
+  // left: every connection holds its own, and doubling leaves up to half of each unused.
   void start_dispatching() {
     std::lock_guard lock(mutex_);
+    if (!dispatching_ && live_.load() == &initial_) {
+      initial_.requests.shrink_to_fit();
+      initial_.notifications.shrink_to_fit();
+    }
     dispatching_ = true;
   }
 

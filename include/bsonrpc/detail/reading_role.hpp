@@ -19,10 +19,11 @@
 // before.
 #pragma once
 
+#include <bsonrpc/detail/task_queue.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -34,7 +35,7 @@ class reading_role {
  public:
   using clock = std::chrono::steady_clock;
   using task = std::function<void()>;
-  using tasks = std::deque<task>;
+  using tasks = task_queue<task>;
   static constexpr std::chrono::milliseconds takeover_after{2};
   // How long a caller waits for the reader to hand the role over: the reader answers between
   // two completions, and the reply wakes it if nothing else does.

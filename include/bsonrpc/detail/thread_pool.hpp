@@ -10,10 +10,11 @@
 // a handler slot it claims (try_claim) and releases (release_claim).
 #pragma once
 
+#include <bsonrpc/detail/task_queue.hpp>
+
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -152,8 +153,8 @@ class thread_pool {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
-  std::deque<std::function<void()>> leads_;
+  task_queue<std::function<void()>> tasks_;
+  task_queue<std::function<void()>> leads_;
   std::vector<std::thread> threads_;
   std::size_t max_threads_;
   std::size_t running_ = 0;
@@ -204,7 +205,7 @@ class serial_lane {
     std::function<void(std::function<void()>)> post;
     std::mutex mutex;
     std::condition_variable progress;  // signalled as tasks finish, when someone waits
-    std::deque<std::function<void()>> tasks;
+    task_queue<std::function<void()>> tasks;
     std::uint64_t posted = 0;
     std::uint64_t finished = 0;
     std::size_t waiters = 0;
