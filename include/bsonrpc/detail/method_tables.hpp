@@ -70,7 +70,7 @@ class method_tables {
   // left: every connection holds its own, and doubling leaves up to half of each unused.
   void start_dispatching() {
     std::lock_guard lock(mutex_);
-    if (!dispatching_ && live_.load() == &initial_) {
+    if (!dispatching_) {  // the live tables are still initial_: only dispatching makes copies
       initial_.requests.shrink_to_fit();
       initial_.notifications.shrink_to_fit();
     }

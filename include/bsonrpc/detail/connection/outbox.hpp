@@ -5,10 +5,9 @@
 // reader handles the messages of one read it holds the writes back, so the replies to them
 // (and the calls their completions chain) leave together, in writes of about 4 KiB: 64
 // pipelined requests cost a few writes, not 64, and a lone request's reply still leaves
-// before the next read. A close
-// lets what is queued leave (for at most close_linger) and then shuts the stream down. A
-// graceful shutdown asks instead to shut only the sending side once everything queued is
-// written; nothing is sent after that.
+// before the next read. A close lets what is queued leave (for at most close_linger) and
+// then shuts the stream down. A graceful shutdown asks instead to shut only the sending side
+// once everything queued is written; nothing is sent after that.
 //
 // Owner (the connection) provides, all but the first two called on the strand:
 //   bool is_closed() const;          any thread, lock-free
